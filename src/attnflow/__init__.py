@@ -1,0 +1,26 @@
+"""attnflow: a numerical laboratory for the mean-field theory of transformers.
+
+Tokens are particles on the unit sphere S^{d-1}; a deep stack of attention layers is a flow
+in time. See the README and docs/ for the guide, THEORY for the equations.
+"""
+
+from . import io, observables, sphere
+from ._version import __version__
+from .integrate import METHODS, simulate
+from .model import AttentionModel, random_matrices
+from .solution import Solution
+from .velocity import attention_output, velocity
+
+__all__ = [
+    "METHODS",
+    "AttentionModel",
+    "Solution",
+    "__version__",
+    "attention_output",
+    "io",
+    "observables",
+    "random_matrices",
+    "simulate",
+    "sphere",
+    "velocity",
+]

@@ -1,0 +1,181 @@
+"""The attention model: dimension, inverse temperature, attention matrices, normalization.
+
+One attention layer with a residual connection and normalization is one time step of
+
+    dx_i/dt = P_{x_i}( sum_j w_ij V x_j ),   w_ij ∝ exp(beta <A x_i, x_j>),
+
+with the weights divided by N ("usa", unnormalized self-attention) or by their sum ("sa",
+softmax self-attention), A = Q^T K and P_x = I - x x^T [GLPR, eqs. (SA), (USA)].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from ._checks import fail, finite_float, square_matrix
+
+__all__ = ["ENSEMBLES", "AttentionModel", "random_matrices"]
+
+Normalization = Literal["sa", "usa"]
+ENSEMBLES = ("ginibre", "goe", "wigner", "qk")
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionModel:
+    """A frozen, validated attention model on S^{d-1}.
+
+    Parameters
+    ----------
+    d : int
+        Ambient dimension; tokens live on S^{d-1} in R^d (d >= 2).
+    beta : float
+        Inverse temperature; any finite value (negative allowed, 0 is uniform attention).
+    A : (d, d) array or None
+        The query-key product Q^T K; the score of token j seen from token i is
+        beta <A x_i, x_j>. None means the identity.
+    V : (d, d) array or None
+        The value matrix. None means the identity.
+    normalization : {"sa", "usa"}
+        "sa": weights divided by their sum (softmax); "usa": divided by the token count N.
+
+    Examples
+    --------
+    >>> m = AttentionModel(d=3, beta=1.0, normalization="sa")
+    >>> m.identity
+    True
+    """
+
+    d: int
+    beta: float
+    A: np.ndarray | None = None
+    V: np.ndarray | None = None
+    normalization: Normalization = "sa"
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        d = self.d
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
+            raise fail("d", d, "must be an integer >= 2", "pass d=2 for the circle, d=3 for S^2, ...")
+        object.__setattr__(self, "d", int(d))
+        beta = finite_float("beta", self.beta, fix="pass a finite inverse temperature, e.g. beta=1.0")
+        object.__setattr__(self, "beta", beta)
+        A = square_matrix("A", self.A, self.d)
+        V = square_matrix("V", self.V, self.d)
+        object.__setattr__(self, "A", A)
+        object.__setattr__(self, "V", V)
+        if self.normalization not in ("sa", "usa"):
+            raise fail("normalization", self.normalization, "is not a known normalization",
+                       'use "sa" (softmax) or "usa" (unnormalized, divided by N)')
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def A_matrix(self) -> np.ndarray:
+        """A as an explicit (d, d) array (the identity when ``A`` is None)."""
+        return np.eye(self.d) if self.A is None else self.A
+
+    @property
+    def V_matrix(self) -> np.ndarray:
+        """V as an explicit (d, d) array (the identity when ``V`` is None)."""
+        return np.eye(self.d) if self.V is None else self.V
+
+    @property
+    def identity(self) -> bool:
+        """True when A = V = I (the zonal case of the papers, with fast exact evaluators)."""
+        return self.A is None and self.V is None
+
+    def replace(self, **changes) -> AttentionModel:
+        """Return a copy with some fields changed (validated again)."""
+        fields = {"d": self.d, "beta": self.beta, "A": self.A, "V": self.V,
+                  "normalization": self.normalization, "name": self.name}
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise fail("changes", sorted(unknown), "are not fields of AttentionModel",
+                       f"use some of {sorted(fields)}")
+        fields.update(changes)
+        return AttentionModel(**fields)
+
+    def to_dict(self) -> dict:
+        """Plain-Python description (matrices as nested lists or None), for configs and stores."""
+        return {
+            "d": self.d, "beta": self.beta, "normalization": self.normalization,
+            "A": None if self.A is None else self.A.tolist(),
+            "V": None if self.V is None else self.V.tolist(),
+            "name": self.name,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AttentionModel):
+            return NotImplemented
+        return (self.d == other.d and self.beta == other.beta
+                and self.normalization == other.normalization
+                and _same(self.A, other.A) and _same(self.V, other.V))
+
+    def __hash__(self) -> int:
+        return hash((self.d, self.beta, self.normalization,
+                     None if self.A is None else self.A.tobytes(),
+                     None if self.V is None else self.V.tobytes()))
+
+    def __repr__(self) -> str:
+        a = "I" if self.A is None else "array"
+        v = "I" if self.V is None else "array"
+        return (f"AttentionModel(d={self.d}, beta={self.beta:g}, A={a}, V={v}, "
+                f"normalization={self.normalization!r})")
+
+    # -- presets -------------------------------------------------------------------------
+    @classmethod
+    def random(cls, d: int, beta: float, ensemble: str = "ginibre", *, seed: int | None = None,
+               normalization: Normalization = "sa") -> AttentionModel:
+        """A model with random attention matrices from one of the peers' ensembles.
+
+        See :func:`random_matrices` for the ensembles.
+        """
+        A, V = random_matrices(d, ensemble, seed=seed)
+        return cls(d=d, beta=beta, A=A, V=V, normalization=normalization,
+                   name=f"{ensemble}(seed={seed})")
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
+
+
+def random_matrices(d: int, ensemble: str = "ginibre", *, seed: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Random (A, V) = (Q^T K, V) for the random-matrix experiments of [GLPR, Fig. 5].
+
+    Ensembles (entries scaled so that the spectra stay O(1) as d grows):
+
+    - ``"ginibre"``: Q, K, V with iid N(0, 1/d) entries; A = Q^T K.
+    - ``"goe"``: Q, K, V drawn from the Gaussian orthogonal ensemble, (G + G^T)/sqrt(2 d).
+    - ``"wigner"``: symmetric Q, K, V with iid +-1/sqrt(d) entries on and above the diagonal.
+    - ``"qk"``: Ginibre Q, K and V = Q^T K (so V = A).
+
+    Returns
+    -------
+    A, V : (d, d) float64 arrays
+    """
+    if ensemble not in ENSEMBLES:
+        raise fail("ensemble", ensemble, "is not a known ensemble", f"use one of {ENSEMBLES}")
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
+        raise fail("d", d, "must be an integer >= 2", "pass the ambient dimension")
+    rng = np.random.default_rng(seed)
+
+    def draw() -> np.ndarray:
+        if ensemble in ("ginibre", "qk"):
+            return rng.standard_normal((d, d)) / np.sqrt(d)
+        if ensemble == "goe":
+            g = rng.standard_normal((d, d))
+            return (g + g.T) / np.sqrt(2 * d)
+        s = rng.choice([-1.0, 1.0], size=(d, d))
+        s = np.triu(s) + np.triu(s, 1).T
+        return s / np.sqrt(d)
+
+    Q, K, V = draw(), draw(), draw()
+    A = Q.T @ K
+    if ensemble == "qk":
+        V = A.copy()
+    return A, V
