@@ -1,0 +1,207 @@
+"""The ``attnflow`` command line (typer): simulate, plot, demo, version.
+
+Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
+:mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
+print one red line and exit with code 2 (no traceback). See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._version import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="attnflow",
+    help="Attention dynamics of transformers as particles on the sphere S^{d-1}.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+#: exit code of a usage / configuration error (as for click's usage errors)
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one red line on stderr and exit."""
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("quantity", style="cyan", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+@app.command()
+def simulate(
+    config: Annotated[Path, typer.Argument(help="TOML run file (see docs/cli.md).",
+                                           metavar="CONFIG.toml")],
+    out: Annotated[Path, typer.Option("--out", "-o",
+                                      help="Zarr store written as the run goes.")] = Path(
+        "run.zarr"),
+    resume: Annotated[bool, typer.Option("--resume",
+                                         help="Continue an interrupted run from --out.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite",
+                                            help="Replace an existing store at --out.")] = False,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="Progress bar (default: when stderr "
+                                                       "is a terminal).",
+                                                  show_default=False)] = None,
+) -> None:
+    """Run the simulation described by CONFIG.toml and store it in --out."""
+    from .config import load_config
+
+    try:
+        cfg = load_config(config)
+    except FileNotFoundError:
+        _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
+    except ValueError as exc:
+        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+    if out.exists() and not resume:
+        if not overwrite:
+            _fail(f"--out {_escape(str(out))} already exists. Fix: pass --resume to continue "
+                  "that run, --overwrite to replace it, or choose another path.")
+        _remove(out)
+    try:
+        sol = cfg.simulate(store=out, resume=resume, progress=progress)
+    except (ValueError, FileExistsError) as exc:
+        _fail(_escape(str(exc)))
+    except FloatingPointError as exc:
+        _fail(_escape(str(exc)), code=1)
+    except KeyboardInterrupt:
+        _err.print(f"[yellow]interrupted[/]: continue with `attnflow simulate {config} "
+                   f"--out {out} --resume`", highlight=False)
+        raise typer.Exit(130) from None
+    _out.print(_summary(cfg, sol, out))
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _summary(cfg, sol, out: Path) -> Table:
+    """A rich table describing a finished run."""
+    meta = sol.metadata
+    shape = meta.get("state_shape") or (None if sol.x is None else list(sol.x.shape[1:]))
+    rows = [
+        ("run", cfg.name or Path(cfg.source or "").stem),
+        ("model", repr(sol.model)),
+        ("initial points", f"{cfg.init.kind}, n = {cfg.init.n}"
+                           + (f", batch = {cfg.init.batch}" if cfg.init.batch else "")
+                           + (f", seed = {cfg.init.seed}" if cfg.init.seed is not None else "")),
+        ("integrator", f"{sol.method}, dt = {sol.dt:g}, t = [{sol.t[0]:g}, {sol.t[-1]:g}]"),
+        ("steps / evaluations", f"{meta.get('n_steps', '?')} / {meta.get('n_evals', '?')}"),
+        ("backend", str(meta.get("backend", "?"))),
+        ("saved", f"{sol.t.size} times" + (f", states {tuple(shape)}" if sol.x is not None
+                                           else ", observables only")),
+        ("status", str(meta.get("status", "?"))),
+    ]
+    if "wall_time" in meta:
+        rows.append(("wall time", f"{float(meta['wall_time']):.2f} s"))
+    if "resumed_from" in meta:
+        rows.append(("resumed from", f"t = {float(meta['resumed_from']):g}"))
+    for name, values in sol.observables.items():
+        v = np.asarray(values, dtype=np.float64)
+        first, last = v[0], v[-1]
+        if v.ndim == 1:
+            rows.append((name, f"{first:.6g} -> {last:.6g}"))
+        else:
+            rows.append((name, f"mean over batch {first.mean():.6g} -> {last.mean():.6g}"))
+    rows.append(("store", str(out)))
+    return _table("attnflow simulate", [(k, _escape(v)) for k, v in rows])
+
+
+@app.command()
+def plot(
+    run: Annotated[Path, typer.Argument(help="A run store (.zarr) or NetCDF file (.nc).",
+                                        metavar="RUN.zarr")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Directory for the figures (default: next to the run).")] = None,
+) -> None:
+    """Write trajectories.png and observables.png for a stored run."""
+    from . import io
+    from . import plot as plots
+
+    try:
+        sol = io.load(run)
+    except FileNotFoundError:
+        _fail(f"run {_escape(str(run))} does not exist. Fix: check the path.")
+    except (ValueError, KeyError, OSError) as exc:
+        _fail(f"cannot read {_escape(str(run))} as an attnflow run ({_escape(str(exc))}). "
+              "Fix: pass a store written by `attnflow simulate` or attnflow.io.save.")
+    folder = run.resolve().parent if out is None else out
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "trajectories.png", folder / "observables.png"]
+    plots.trajectories(sol, paths[0])
+    plots.observables_over_time(sol, paths[1])
+    for p in paths:
+        _out.print(f"wrote {_escape(str(p))}", highlight=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
+    large: Annotated[bool, typer.Option("--large",
+                                        help="Paper-sized particle counts (slower).")] = False,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  show_default=False,
+                                                  help="Progress bars.")] = None,
+) -> None:
+    """Run two small examples (S^1 clustering, S^2 consensus) with figures and a report."""
+    from .demo import run_demo
+
+    result = run_demo(out, large=large, progress=progress)
+    rows = []
+    for name in ("circle", "sphere"):
+        r = result[name]
+        mono = "yes" if r["energy_nondecreasing"] else "NO"
+        count = r["cluster_count"]
+        rows.append((name, f"{count} cluster{'' if count == 1 else 's'}, energy {r['energy_start']:.4g} -> "
+                           f"{r['energy_end']:.4g} (non-decreasing: {mono}), "
+                           f"{r['wall_time']:.2f} s"))
+        rows.append(("", f"{r['store']}, {r['figure']}"))
+    rows.append(("report", result["summary"]))
+    rows.append(("total wall time", f"{result['wall_time']:.1f} s"))
+    _out.print(_table("attnflow demo", [(k, _escape(v)) for k, v in rows]))
+
+
+@app.command()
+def version() -> None:
+    """Print the attnflow version."""
+    _out.print(f"attnflow {__version__}", highlight=False)
+
+
+def main() -> None:  # pragma: no cover - console entry convenience
+    """Run the CLI (same as the ``attnflow`` console script)."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
