@@ -4,7 +4,7 @@ Tokens are particles on the unit sphere S^{d-1}; a deep stack of attention layer
 in time. See the README and docs/ for the guide, THEORY for the equations.
 """
 
-from . import io, observables, sphere
+from . import densities, io, meanfield, observables, sphere, transport
 from ._version import __version__
 from .integrate import METHODS, simulate
 from .model import AttentionModel, random_matrices
@@ -17,10 +17,13 @@ __all__ = [
     "Solution",
     "__version__",
     "attention_output",
+    "densities",
     "io",
+    "meanfield",
     "observables",
     "random_matrices",
     "simulate",
     "sphere",
+    "transport",
     "velocity",
 ]

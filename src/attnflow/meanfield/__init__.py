@@ -5,5 +5,6 @@
 """
 
 from .circle import CircleSolution, CircleSolver, ResolutionWarning
+from .zonal import ZonalSolution, ZonalSolver
 
-__all__ = ["CircleSolution", "CircleSolver", "ResolutionWarning"]
+__all__ = ["CircleSolution", "CircleSolver", "ResolutionWarning", "ZonalSolution", "ZonalSolver"]

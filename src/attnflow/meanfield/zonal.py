@@ -1,0 +1,558 @@
+"""Spectral solver of the mean-field equation for axisymmetric (zonal) densities on S^{d-1}.
+
+A probability measure mu = f sigma on S^{d-1} (d >= 2) that depends only on the polar angle
+phi in [0, pi] from a pole e (t = cos phi = <x, e>) stays zonal under the mean-field flow
+with A = V = I (THEORY.md §2; [GLPR] arXiv 2312.10794; [C] arXiv 2504.14697):
+
+    d_t f + (1 / sin^{d-2} phi) d_phi( sin^{d-2}(phi) f u_phi ) = 0,
+    USA: u_phi = (1 / beta) dU/dphi,    SA: u_phi = (1 / beta) (dU/dphi) / U,
+    U(x) = int e^{beta <x, y>} f(y) dsigma(y),
+
+because X[mu](x) = P_x int e^{beta <x, y>} y dmu(y) = (1 / beta) grad_sphere U(x).
+
+**Density convention.** ``f`` is the density with respect to the *normalized* uniform measure
+sigma (sigma(S^{d-1}) = 1), so ``f = 1`` is the uniform law and int f dsigma = 1. The law of
+the polar angle is then f(phi) w_d(phi) dphi with w_d(phi) = sin^{d-2}(phi) / int_0^pi
+sin^{d-2}. For d = 2, sigma = dtheta / (2 pi) and the circle density of
+:class:`attnflow.meanfield.CircleSolver` is rho(theta) = f(|theta|) / (2 pi) (only densities
+even in theta are zonal).
+
+**Method.** f is expanded in the zonal harmonics
+
+    P_k(t) = C_k^{nu}(t) / C_k^{nu}(1),  nu = (d - 2) / 2   (d = 2: P_k(cos phi) = cos(k phi)),
+
+orthogonal in L^2(sigma) with int P_k^2 dsigma = h_k = 1 / N(d, k), N(d, k) the dimension of
+the degree-k spherical harmonics. By Funk-Hecke (THEORY-DETAILS §1.4) the potential has the
+exact coefficients U_k = lambda_k f_k,
+
+    lambda_k = Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1}(beta)      (d = 2: I_k(beta)).
+
+In t the equation reads d_t f = -(1/beta) L(f U'(t) [/ U]) with
+L g = (1 - t^2) g' - (d - 1) t g, the negative adjoint of d/dt in L^2((1 - t^2) dsigma).
+The Galerkin projection onto degree <= K is therefore
+
+    d f_k / dt = (1 / (beta h_k)) int f U' [/ U] P_k' (1 - t^2) dsigma,
+
+evaluated with M-point Gauss-Jacobi quadrature in t (alpha = beta_J = (d - 3) / 2), exact
+for USA when 3K <= 2M - 1 (the default K = (2M - 1) // 3: the "3/2 rule" de-aliasing). This
+projection conserves the mass f_0 exactly (P_0' = 0) and, for USA, makes the semi-discrete
+energy E = (1/(2 beta)) sum_k lambda_k f_k^2 h_k non-decreasing, as for the PDE.
+At the uniform state a degree-k perturbation grows at gamma_k = k(k + d - 2) lambda_k / beta
+(USA), divided by lambda_0 for SA (THEORY.md §4). Time stepping is classical RK4 with a step
+limited by a CFL number, the divergence of the field and the fastest linear rate; save times
+are hit exactly.
+
+Loss of positivity (min f < -pos_tol max f on the nodes) or of resolution (the L^2(sigma)
+norm of the top third of the retained coefficients exceeding tail_tol times the norm of f)
+is reported with a :class:`ResolutionWarning` and the run stops there; the result keeps the
+frames saved so far and says so in ``status``. It never continues silently.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import gammaln, ive, roots_jacobi
+
+from .._checks import fail, finite_float
+from .circle import ResolutionWarning
+
+__all__ = [
+    "ResolutionWarning",
+    "ZonalSolution",
+    "ZonalSolver",
+    "funk_hecke_eigenvalues",
+    "harmonic_norms",
+    "zonal_growth_rates",
+    "zonal_harmonics",
+]
+
+#: exp(|beta|) overflows float64 beyond this
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+
+
+# -- validation ------------------------------------------------------------------------------
+def _int_at_least(name: str, value, low: int, fix: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise fail(name, value, f"must be an integer >= {low}", fix)
+    return int(value)
+
+
+# -- the basis -------------------------------------------------------------------------------
+def zonal_harmonics(t, K: int, d: int, derivative: bool = False):
+    """Normalized zonal harmonics P_k^{(d)}(t) = C_k^{nu}(t) / C_k^{nu}(1), k = 0..K.
+
+    nu = (d - 2) / 2; for d = 2, P_k(cos phi) = cos(k phi) (Chebyshev T_k). Computed by the
+    three-term recurrence P_{k+1} = (2 (k + nu) t P_k - k P_{k-1}) / (k + 2 nu), stable on
+    [-1, 1] where |P_k| <= 1.
+
+    Parameters
+    ----------
+    t : (n,) array of cosines in [-1, 1].
+    K : int >= 0, the top degree.
+    d : int >= 2, the ambient dimension (the sphere is S^{d-1}).
+    derivative : also return dP_k/dt.
+
+    Returns
+    -------
+    P : (n, K + 1) array; with ``derivative`` also dP : (n, K + 1).
+    """
+    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
+    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
+    t = np.asarray(t, dtype=np.float64).ravel()
+    nu = (d - 2) / 2
+    P = np.empty((t.size, K + 1))
+    dP = np.empty((t.size, K + 1))
+    P[:, 0], dP[:, 0] = 1.0, 0.0
+    if K >= 1:
+        P[:, 1], dP[:, 1] = t, 1.0
+    for k in range(1, K):
+        a, b = 2 * (k + nu) / (k + 2 * nu), k / (k + 2 * nu)
+        P[:, k + 1] = a * t * P[:, k] - b * P[:, k - 1]
+        dP[:, k + 1] = a * (P[:, k] + t * dP[:, k]) - b * dP[:, k - 1]
+    return (P, dP) if derivative else P
+
+
+def harmonic_norms(K: int, d: int) -> np.ndarray:
+    """h_k = int P_k^2 dsigma = 1 / N(d, k), k = 0..K, shape (K + 1,).
+
+    N(d, k) = (2k + d - 2) (k + d - 3)! / (k! (d - 2)!) is the dimension of the degree-k
+    spherical harmonics on S^{d-1} (N(2, k) = 2 for k >= 1; N(3, k) = 2k + 1).
+    """
+    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
+    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
+    k = np.arange(K + 1, dtype=np.float64)
+    if d == 2:
+        n = np.where(k == 0, 1.0, 2.0)
+    else:
+        n = (2 * k + d - 2) / (d - 2) * np.exp(gammaln(k + d - 2) - gammaln(k + 1) - gammaln(d - 2))
+    return 1.0 / n
+
+
+def _scaled_eigenvalues(beta: float, d: int, K: int) -> np.ndarray:
+    """lambda_k e^{-|beta|} for k = 0..K (beta != 0), without overflow."""
+    nu = (d - 2) / 2
+    k = np.arange(K + 1)
+    b = abs(beta)
+    lam = math.exp(gammaln(d / 2) + nu * math.log(2 / b)) * ive(k + nu, b)
+    if beta < 0:                                   # e^{-b t} = e^{b (-t)}, P_k(-t) = (-1)^k P_k(t)
+        lam = lam * (-1.0) ** k
+    return lam
+
+
+def funk_hecke_eigenvalues(beta: float, d: int, K: int) -> np.ndarray:
+    """Funk-Hecke eigenvalues of the kernel e^{beta <x, y>} w.r.t. sigma, k = 0..K.
+
+        int e^{beta <x, y>} P_k(<y, e>) dsigma(y) = lambda_k P_k(<x, e>),
+        lambda_k = Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1}(beta)   (d = 2: I_k(beta)),
+
+    (THEORY-DETAILS §1.4; THEORY.md §3 uses the unnormalized measure, a factor |S^{d-1}|).
+    lambda_0 = Z0(beta, d) = int e^{beta <x, y>} dsigma(y). beta = 0 gives (1, 0, 0, ...).
+    Returns a (K + 1,) float64 array; entries overflow to inf beyond |beta| ~ 709.
+    """
+    beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
+    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
+    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
+    if beta == 0:
+        return (np.arange(K + 1) == 0).astype(np.float64)
+    with np.errstate(over="ignore"):
+        return _scaled_eigenvalues(beta, d, K) * math.exp(min(abs(beta), _LOG_MAX + 1))
+
+
+def zonal_growth_rates(beta: float, d: int, K: int, normalization: str = "usa") -> np.ndarray:
+    """Linear growth rates at the uniform measure, k = 0..K (THEORY.md §4).
+
+        USA: gamma_k = k (k + d - 2) lambda_k / beta;    SA: gamma_k^USA / lambda_0.
+
+    d = 2: k^2 I_k(beta) / beta; d = 3: k (k + 1) sqrt(pi / (2 beta)) I_{k+1/2}(beta) / beta.
+    At beta = 0 the limit is gamma_1 = (d - 1) / d, all others 0.
+    """
+    beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
+    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
+    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
+    if normalization not in ("sa", "usa"):
+        raise fail("normalization", normalization, "is not known", 'use "sa" or "usa"')
+    k = np.arange(K + 1)
+    if beta == 0:
+        return np.where(k == 1, (d - 1) / d, 0.0)
+    lam = _scaled_eigenvalues(beta, d, K)
+    g = k * (k + d - 2) * lam / beta
+    if normalization == "sa":
+        return g / lam[0]
+    with np.errstate(over="ignore"):
+        return g * math.exp(min(abs(beta), _LOG_MAX + 1))
+
+
+# -- the result ------------------------------------------------------------------------------
+@dataclass(eq=False)
+class ZonalSolution:
+    """Output of :meth:`ZonalSolver.solve`.
+
+    Attributes
+    ----------
+    t : (T,) saved times.
+    phi : (M,) polar angles of the Gauss-Jacobi nodes, increasing in (0, pi).
+    f : (T, M) density values at the nodes, relative to the normalized uniform measure sigma.
+    coefficients : (T, K + 1) coefficients f_k in f = sum_k f_k P_k(cos phi).
+    weights : (M,) quadrature weights: int g dsigma = sum_j weights_j g(phi_j) (exact for
+        polynomials in cos phi of degree <= 2M - 1).
+    status : "complete", or "under-resolved" / "lost positivity" when the run stopped early.
+    message : why the run stopped ("" when complete).
+    attrs : beta, d, M, K, normalization, steps taken, t_end, ...
+    """
+
+    t: np.ndarray
+    phi: np.ndarray
+    f: np.ndarray
+    coefficients: np.ndarray
+    weights: np.ndarray
+    status: str = "complete"
+    message: str = ""
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def d(self) -> int:
+        return int(self.attrs["d"])
+
+    @property
+    def beta(self) -> float:
+        return float(self.attrs["beta"])
+
+    def mass(self) -> np.ndarray:
+        """int f dsigma at each saved time, (T,)."""
+        return self.f @ self.weights
+
+    def energy(self) -> np.ndarray:
+        """E = (1/(2 beta)) int int e^{beta <x,y>} dmu dmu = (1/(2 beta)) sum lambda_k f_k^2 h_k, (T,)."""
+        if self.beta == 0:
+            raise fail("beta", 0.0, "makes the energy (1/(2 beta)) int int e^{beta<x,y>} infinite",
+                       "use a non-zero beta")
+        K = self.coefficients.shape[1] - 1
+        lam = funk_hecke_eigenvalues(self.beta, self.d, K)
+        h = harmonic_norms(K, self.d)
+        return (self.coefficients**2 @ (lam * h)) / (2 * self.beta)
+
+    def evaluate(self, phi) -> np.ndarray:
+        """The density at arbitrary polar angles ``phi`` (n,), from the coefficients: (T, n)."""
+        phi = np.asarray(phi, dtype=np.float64)
+        if phi.ndim != 1 or not np.all(np.isfinite(phi)):
+            raise fail("phi", phi, "must be a finite 1-D array of angles", "pass polar angles in [0, pi]")
+        P = zonal_harmonics(np.cos(phi), self.coefficients.shape[1] - 1, self.d)
+        return self.coefficients @ P.T
+
+    def to_dataset(self):
+        """xarray Dataset: ``f`` (time, phi), ``coefficients`` (time, degree), ``weight`` (phi)."""
+        import xarray as xr
+
+        attrs = {k: v for k, v in self.attrs.items() if v is not None}
+        attrs["status"] = self.status
+        attrs["message"] = self.message
+        attrs["density"] = "f relative to the normalized uniform measure sigma on S^{d-1}"
+        K = self.coefficients.shape[1] - 1
+        return xr.Dataset(
+            {"f": (("time", "phi"), self.f),
+             "coefficients": (("time", "degree"), self.coefficients),
+             "weight": (("phi",), self.weights)},
+            coords={"time": self.t, "phi": self.phi, "degree": np.arange(K + 1),
+                    "cos_phi": (("phi",), np.cos(self.phi))},
+            attrs=attrs)
+
+    def save(self, path: str | Path) -> Path:
+        """Write to Zarr (a directory), or NetCDF when ``path`` ends in ``.nc``."""
+        path = Path(path)
+        if path.exists():
+            raise FileExistsError(f"path={str(path)!r} exists. Fix: choose another path or remove it")
+        ds = self.to_dataset()
+        if path.suffix == ".nc":
+            ds.to_netcdf(path, engine="scipy")
+        else:
+            ds.to_zarr(path, mode="w", consolidated=False)
+        return path
+
+    def __repr__(self) -> str:
+        span = f"[{self.t[0]:g}, {self.t[-1]:g}]" if self.t.size else "[]"
+        return (f"ZonalSolution(d={self.attrs.get('d')}, beta={self.attrs.get('beta')}, "
+                f"M={self.phi.size}, T={self.t.size}, t={span}, status={self.status!r})")
+
+
+# -- the solver ------------------------------------------------------------------------------
+class ZonalSolver:
+    """Mean-field solver for zonal densities on S^{d-1} (equations in the module docstring).
+
+    Parameters
+    ----------
+    beta : float, inverse temperature (finite; 0 and negative values allowed).
+    d : int >= 2, ambient dimension (the sphere is S^{d-1}).
+    M : int >= 4, number of Gauss-Jacobi nodes in t = cos phi.
+    normalization : "usa" or "sa".
+    K : top retained degree; default (2M - 1) // 3 (exact de-aliasing for USA).
+    cfl : Courant number of the automatic step, dt <= cfl * min dphi / max |u_phi|.
+    pos_tol, tail_tol : thresholds of the positivity and resolution checks (defaults 1e-8).
+
+    Attributes
+    ----------
+    phi, t_nodes, weights : (M,) node angles (increasing), cosines and sigma-weights.
+
+    Examples
+    --------
+    >>> s = ZonalSolver(beta=1.0, d=3, M=32)
+    >>> sol = s.solve(lambda phi: 1 + 0.5 * np.cos(phi), 0.5, [0, 0.5])
+    >>> bool(abs(sol.mass()[-1] - 1) < 1e-12)
+    True
+    """
+
+    def __init__(self, beta: float, d: int, M: int, normalization: str = "usa", *, K: int | None = None,
+                 cfl: float = 0.5, pos_tol: float = 1e-8, tail_tol: float = 1e-8):
+        self.beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
+        self.d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
+        self.M = _int_at_least("M", M, 4, "pass the number of quadrature nodes, e.g. M=64")
+        if normalization not in ("sa", "usa"):
+            raise fail("normalization", normalization, "is not known", 'use "sa" or "usa"')
+        self.normalization = normalization
+        kmax = (2 * self.M - 1) // 3
+        if K is None:
+            K = kmax
+        self.K = _int_at_least("K", K, 1, f"pass a top degree in [1, {self.M - 1}], default {kmax}")
+        if self.K > self.M - 1:
+            raise fail("K", K, f"exceeds M - 1 = {self.M - 1}: the transform would not be exact",
+                       f"pass K <= {kmax} (de-aliased) or increase M")
+        self.cfl = finite_float("cfl", cfl, fix="pass e.g. cfl=0.5", positive=True)
+        self.pos_tol = finite_float("pos_tol", pos_tol, fix="pass e.g. pos_tol=1e-8", positive=True)
+        self.tail_tol = finite_float("tail_tol", tail_tol, fix="pass e.g. tail_tol=1e-8", positive=True)
+        if self.normalization == "usa" and abs(self.beta) > _LOG_MAX:
+            raise fail("beta", beta, "overflows the USA field e^{|beta|} in float64",
+                       'use normalization="sa" or |beta| < 700')
+
+        a = (self.d - 3) / 2
+        x, w = roots_jacobi(self.M, a, a)
+        order = np.argsort(-x)                        # phi increasing
+        self.t_nodes = np.ascontiguousarray(x[order])
+        self.weights = np.ascontiguousarray(w[order] / w.sum())
+        self.phi = np.arccos(np.clip(self.t_nodes, -1.0, 1.0))
+        P, dP = zonal_harmonics(self.t_nodes, self.K, self.d, derivative=True)
+        self._P, self._dP = P, dP
+        self.h = harmonic_norms(self.K, self.d)
+        self._sin = np.sqrt(np.clip(1 - self.t_nodes**2, 0.0, None))
+        # analysis: c_k = (1/h_k) sum_j w_j f_j P_k(t_j)
+        self._analysis = (P * self.weights[:, None]).T / self.h[:, None]
+        # Galerkin flux: df_k/dt = (1/(beta h_k)) sum_j w_j (1 - t_j^2) g_j P_k'(t_j)
+        self._flux = (dP * (self.weights * self._sin**2)[:, None]).T / self.h[:, None]
+        k = np.arange(self.K + 1)
+        if self.beta == 0:
+            self._lam = (k == 0).astype(np.float64)                      # U = f_0
+            self._lam_over_beta = np.where(k == 1, 1.0 / self.d, 0.0)    # limit lambda_k / beta
+        else:
+            lam = _scaled_eigenvalues(self.beta, self.d, self.K)
+            scale = 1.0 if self.normalization == "sa" else math.exp(abs(self.beta))
+            self._lam = lam * scale            # SA: the factor e^{|beta|} cancels in U'/U
+            self._lam_over_beta = self._lam / self.beta
+        self._lap = k * (k + self.d - 2)
+        self._top = k >= self.K + 1 - max(1, (self.K + 1) // 3)
+        self._dphi = float(np.min(np.diff(np.concatenate([[0.0], self.phi, [np.pi]]))))
+
+    def __repr__(self) -> str:
+        return (f"ZonalSolver(beta={self.beta:g}, d={self.d}, M={self.M}, K={self.K}, "
+                f"normalization={self.normalization!r})")
+
+    # -- spectral helpers ----------------------------------------------------------------------
+    def growth_rates(self) -> np.ndarray:
+        """Linear rates gamma_k at the uniform density, k = 0..K (see :func:`zonal_growth_rates`)."""
+        return zonal_growth_rates(self.beta, self.d, self.K, self.normalization)
+
+    def eigenvalues(self) -> np.ndarray:
+        """lambda_k, k = 0..K (:func:`funk_hecke_eigenvalues`)."""
+        return funk_hecke_eigenvalues(self.beta, self.d, self.K)
+
+    def coefficients(self, f) -> np.ndarray:
+        """Coefficients f_k (K + 1,) of nodal values (M,) or of a callable of phi."""
+        return self._analysis @ self._nodal(f, "f")
+
+    def synthesize(self, c) -> np.ndarray:
+        """Nodal values (M,) of the expansion with coefficients ``c`` (K + 1,)."""
+        c = np.asarray(c, dtype=np.float64)
+        if c.shape != (self.K + 1,):
+            raise fail("c", c, f"has shape {c.shape}, expected ({self.K + 1},)", "pass K + 1 coefficients")
+        return self._P @ c
+
+    def _nodal(self, f, name: str) -> np.ndarray:
+        if callable(f):
+            try:
+                vals = np.asarray(f(self.phi.copy()), dtype=np.float64)
+            except (TypeError, ValueError) as err:
+                raise fail(name, f, f"could not be evaluated on the nodes ({err})",
+                           "pass a vectorized callable of phi returning an (M,) array") from None
+            if vals.shape == ():
+                vals = np.full(self.M, float(vals))
+        else:
+            try:
+                vals = np.array(f, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise fail(name, f, "is not a numeric array",
+                           f"pass ({self.M},) values on solver.phi or a callable of phi") from None
+        if vals.shape != (self.M,):
+            raise fail(name, vals, f"has shape {vals.shape}, expected ({self.M},)",
+                       "pass values on solver.phi or a vectorized callable of phi")
+        if not np.all(np.isfinite(vals)):
+            raise fail(name, vals, "has non-finite values", "pass a finite density")
+        return vals
+
+    def _field(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(f, g) at the nodes, g = U'(t) / beta (USA) or U'(t) / (beta U) (SA)."""
+        f = self._P @ c
+        g = self._dP @ (self._lam_over_beta * c)
+        if self.normalization == "sa":
+            g = g / (self._P @ (self._lam * c))
+        return f, g
+
+    def velocity(self, f) -> np.ndarray:
+        """Polar velocity u_phi at the nodes for the density ``f`` (nodal values or callable of phi).
+
+        u_phi = (1/beta) dU/dphi = -(1/beta) sin(phi) U'(t) (USA), divided by U for SA; the
+        density is first projected onto degree <= K. Shape (M,).
+        """
+        _, g = self._field(self.coefficients(f))
+        return -self._sin * g
+
+    def rhs(self, c: np.ndarray) -> np.ndarray:
+        """d f_k / dt of the Galerkin system, (K + 1,)."""
+        f, g = self._field(c)
+        return self._flux @ (f * g)
+
+    def energy(self, c) -> float:
+        """(1/(2 beta)) sum_k lambda_k c_k^2 h_k for coefficients ``c`` (K + 1,)."""
+        if self.beta == 0:
+            raise fail("beta", 0.0, "makes the energy infinite", "use a non-zero beta")
+        c = np.asarray(c, dtype=np.float64)
+        return float((c**2 @ (self.eigenvalues() * self.h)) / (2 * self.beta))
+
+    # -- the solve -----------------------------------------------------------------------------
+    def _check(self, c: np.ndarray) -> tuple[str, str] | None:
+        f = self._P @ c
+        top = f.max()
+        if f.min() < -self.pos_tol * top:
+            return ("lost positivity",
+                    f"min f = {f.min():.3g} < -{self.pos_tol:g} max f (max f = {top:.3g})")
+        energy = c**2 * self.h
+        tail = math.sqrt(energy[self._top].sum() / energy.sum())
+        if not math.isfinite(tail) or tail > self.tail_tol:
+            return ("under-resolved",
+                    f"the top third of the coefficients (k >= {int(np.argmax(self._top))}) has "
+                    f"relative L2 size {tail:.3g} > {self.tail_tol:g}")
+        return None
+
+    def _step_size(self, c: np.ndarray, rate_max: float) -> float:
+        f, g = self._field(c)
+        umax = float(np.max(np.abs(self._sin * g)))
+        # divergence of the field: -(1/beta) Lap U / ... ; bounded via the spectral Laplacian
+        if self.normalization == "usa":
+            div = float(np.max(np.abs(self._P @ (self._lap * self._lam_over_beta * c))))
+        else:
+            U = self._P @ (self._lam * c)
+            lapu = self._P @ (self._lap * self._lam_over_beta * c)
+            div = float(np.max(np.abs(lapu / U))) + abs(self.beta) * float(np.max((self._sin * g) ** 2))
+        fmax = max(float(np.max(np.abs(f))), 1.0)
+        h = math.inf
+        if umax > 0:
+            h = min(h, self.cfl * self._dphi / umax)
+        if div > 0:
+            h = min(h, self.cfl / div)
+        if rate_max > 0:
+            h = min(h, 0.05 / (rate_max * fmax))
+        return h
+
+    def solve(self, f0: np.ndarray | Callable, t1: float, save_at=None, *, dt: float | None = None,
+              normalize: bool = False) -> ZonalSolution:
+        """Evolve the zonal density ``f0`` from t = 0 to ``t1``.
+
+        Parameters
+        ----------
+        f0 : (M,) density values on ``self.phi`` (relative to sigma: f = 1 is uniform), or a
+            vectorized callable of the polar angle phi in [0, pi] (to start from a function of
+            t = cos phi, pass ``lambda phi: g(np.cos(phi))``). It is projected onto degree <= K.
+        t1 : final time (> 0).
+        save_at : increasing times in [0, t1] to save (default 101 equally spaced times).
+            The run ends at the last save time.
+        dt : fixed step; None chooses it each step from the CFL number, the divergence of the
+            field and the fastest linear growth rate (steps shrink to hit save times exactly).
+        normalize : rescale f0 to unit mass (int f dsigma = 1) instead of rejecting it.
+
+        Returns
+        -------
+        ZonalSolution; on loss of positivity or resolution a :class:`ResolutionWarning` is
+        issued, the run stops and ``status`` says why.
+        """
+        t1 = finite_float("t1", t1, fix="pass a positive final time", positive=True)
+        if save_at is None:
+            saves = np.linspace(0, t1, 101)
+        else:
+            try:
+                saves = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise fail("save_at", save_at, "is not a numeric array",
+                           "pass e.g. numpy.linspace(0, t1, 11)") from None
+        if saves.ndim != 1 or saves.size == 0 or not np.all(np.isfinite(saves)) or saves.min() < 0 \
+                or saves.max() > t1 or np.any(np.diff(saves) <= 0):
+            raise fail("save_at", saves, f"must be increasing times within [0, {t1:g}]",
+                       "pass e.g. numpy.linspace(0, t1, 11)")
+        if dt is not None:
+            dt = finite_float("dt", dt, fix="pass a positive step or None", positive=True)
+        vals = self._nodal(f0, "f0")
+        c = self._analysis @ vals
+        mass = float(c[0])
+        if normalize:
+            if not mass > 0:
+                raise fail("f0", vals, f"has mass {mass:.6g} <= 0", "pass a non-negative density")
+            c /= mass
+        elif abs(mass - 1) > 1e-8:
+            raise fail("f0", vals, f"has mass {mass:.10g}, not 1 (int f dsigma, f = 1 is uniform)",
+                       "pass normalize=True or divide by the mass")
+        rates = self.growth_rates() if dt is None else None
+        rate_max = float(np.max(rates)) if rates is not None else 0.0
+        if self.normalization == "usa" and not math.isfinite(rate_max):
+            rate_max = 0.0
+
+        t, k_save, steps = 0.0, 0, 0
+        out_t, out_c = [], []
+        status, message = "complete", ""
+        problem = self._check(c)
+        if problem is None and saves[0] == 0.0:
+            out_t.append(0.0)
+            out_c.append(c.copy())
+            k_save = 1
+        while problem is None and k_save < saves.size:
+            target = saves[k_save]
+            h = self._step_size(c, rate_max) if dt is None else dt
+            if h >= target - t:
+                h = target - t
+            elif h > 0.5 * (target - t):                # two even steps rather than a sliver
+                h = 0.5 * (target - t)
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                k1 = self.rhs(c)
+                k2 = self.rhs(c + 0.5 * h * k1)
+                k3 = self.rhs(c + 0.5 * h * k2)
+                k4 = self.rhs(c + h * k3)
+            c = c + (h / 6) * (k1 + 2 * (k2 + k3) + k4)
+            t = target if h == target - t else t + h
+            steps += 1
+            problem = self._check(c)
+            if problem is None and t == target:
+                out_t.append(t)
+                out_c.append(c.copy())
+                k_save += 1
+        if problem is not None:
+            status, why = problem
+            message = f"stopped at t={t:.6g}: {why}"
+            warnings.warn(f"ZonalSolver (d={self.d}, beta={self.beta:g}, M={self.M}, K={self.K}) "
+                          f"{message}. Fix: increase M, or stop before the density concentrates "
+                          "into a Dirac mass", ResolutionWarning, stacklevel=2)
+        coef = np.asarray(out_c, dtype=np.float64).reshape(-1, self.K + 1)
+        attrs = {"beta": self.beta, "d": self.d, "M": self.M, "K": self.K,
+                 "normalization": self.normalization, "steps": steps, "t_end": t,
+                 "dt": dt, "cfl": self.cfl, "pos_tol": self.pos_tol, "tail_tol": self.tail_tol}
+        return ZonalSolution(np.asarray(out_t, dtype=np.float64), self.phi.copy(), coef @ self._P.T,
+                             coef, self.weights.copy(), status, message, attrs)
