@@ -77,7 +77,7 @@ def test_random_ensembles():
     _, V = af.random_matrices(d, "wigner", seed=1)
     np.testing.assert_allclose(np.abs(V), 1 / np.sqrt(d))
     A, V = af.random_matrices(d, "qk", seed=1)
-    np.testing.assert_array_equal(A, V)
+    np.testing.assert_array_equal(A.T, V)          # V = Q^T K, A = K^T Q
     m = af.AttentionModel.random(d, 1.0, "ginibre", seed=2, normalization="usa")
     assert not m.identity and m.normalization == "usa"
     with pytest.raises(ValueError, match="ensemble="):

@@ -5,7 +5,12 @@ One attention layer with a residual connection and normalization is one time ste
     dx_i/dt = P_{x_i}( sum_j w_ij V x_j ),   w_ij ∝ exp(beta <A x_i, x_j>),
 
 with the weights divided by N ("usa", unnormalized self-attention) or by their sum ("sa",
-softmax self-attention), A = Q^T K and P_x = I - x x^T [GLPR, eqs. (SA), (USA)].
+softmax self-attention) and P_x = I - x x^T [GLPR, eqs. (SA), (USA)].
+
+Convention for A. attnflow's score is beta <A x_i, x_j>. A layer with queries Q x_i and keys
+K x_j scores <Q x_i, K x_j> = <x_i, Q^T K x_j> = <K^T Q x_i, x_j>, so A = K^T Q, the transpose
+of the product Q^T K that the papers write. The two coincide when Q^T K is symmetric (the
+gradient-flow case); otherwise pass ``A = (Q.T @ K).T``. :func:`random_matrices` does this.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ class AttentionModel:
     beta : float
         Inverse temperature; any finite value (negative allowed, 0 is uniform attention).
     A : (d, d) array or None
-        The query-key product Q^T K; the score of token j seen from token i is
-        beta <A x_i, x_j>. None means the identity.
+        The score matrix: token i weighs token j by exp(beta <A x_i, x_j>), so A = K^T Q
+        for queries Q x_i and keys K x_j (the transpose of the papers' Q^T K; see the module
+        docstring). None means the identity.
     V : (d, d) array or None
         The value matrix. None means the identity.
     normalization : {"sa", "usa"}
@@ -145,14 +151,14 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def random_matrices(d: int, ensemble: str = "ginibre", *, seed: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Random (A, V) = (Q^T K, V) for the random-matrix experiments of [GLPR, Fig. 5].
+    """Random (A, V) for the random-matrix experiments of [GLPR, Fig. 5], A = K^T Q.
 
     Ensembles (entries scaled so that the spectra stay O(1) as d grows):
 
-    - ``"ginibre"``: Q, K, V with iid N(0, 1/d) entries; A = Q^T K.
+    - ``"ginibre"``: Q, K, V with iid N(0, 1/d) entries; A = K^T Q (score <Q x_i, K x_j>).
     - ``"goe"``: Q, K, V drawn from the Gaussian orthogonal ensemble, (G + G^T)/sqrt(2 d).
     - ``"wigner"``: symmetric Q, K, V with iid +-1/sqrt(d) entries on and above the diagonal.
-    - ``"qk"``: Ginibre Q, K and V = Q^T K (so V = A).
+    - ``"qk"``: Ginibre Q, K and V = Q^T K (= A^T), the case "V = Q^T K" of [GLPR].
 
     Returns
     -------
@@ -175,7 +181,7 @@ def random_matrices(d: int, ensemble: str = "ginibre", *, seed: int | None = Non
         return s / np.sqrt(d)
 
     Q, K, V = draw(), draw(), draw()
-    A = Q.T @ K
+    A = K.T @ Q
     if ensemble == "qk":
-        V = A.copy()
+        V = Q.T @ K
     return A, V

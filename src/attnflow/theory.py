@@ -953,9 +953,8 @@ def zero_temperature_map(A: ArrayLike, V: ArrayLike, *, rtol: float = 1e-10) -> 
 
     a positive time change (ds/dt = 1/|A x|) of the normalized linear flow of M = V A. The
     notes write the logit as beta <B^T x, y> with B = Q^T K, i.e. B^T = A, and their M = V B^T
-    is the same matrix. (Caution: with attnflow's "A = Q^T K" and logit <A x_i, x_j> =
-    <K x_i, Q x_j>, the roles of Q and K are swapped relative to <Q x_i, K x_j>; always pass
-    here the matrix that multiplies x_i in the logit.) For symmetric M with top eigenspace E
+    is the same matrix. (attnflow's A is the matrix that multiplies x_i in the logit, A = K^T Q
+    for <Q x_i, K x_j>; see :mod:`attnflow.model`.) For symmetric M with top eigenspace E
     (eigenvalue lambda_1 > lambda_2), the E-component keeps its direction and the rest decays,
     so x(t) -> Pi(x(0)) = P_E x(0)/|P_E x(0)|, and the limit measure is Pi # rho_0.
 
