@@ -146,3 +146,12 @@ def test_demo_clusters_and_reports(tmp_path):
         assert (out / f"{name}.png").read_bytes()[:8] == PNG_SIGNATURE
         sol = io.load(out / f"{name}.zarr")
         assert sol.x.shape[-1] == (2 if name == "circle" else 3)
+
+
+def test_predict_prints_rates_and_k_max():
+    result = CliRunner().invoke(app, ["predict", "--beta", "5", "--d", "2"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "18.5961" in result.output                      # gamma_3 = 9 I_3(5)/5
+    assert "<- k_max" in result.output and "t_linear" in result.output
+    bad = CliRunner().invoke(app, ["predict", "--beta", "nan", "--d", "2"])
+    assert bad.exit_code == 2 and "beta=nan" in bad.output

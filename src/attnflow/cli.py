@@ -1,4 +1,4 @@
-"""The ``attnflow`` command line (typer): simulate, plot, demo, version.
+"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
 :mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
@@ -190,6 +190,43 @@ def demo(
     rows.append(("report", result["summary"]))
     rows.append(("total wall time", f"{result['wall_time']:.1f} s"))
     _out.print(_table("attnflow demo", [(k, _escape(v)) for k, v in rows]))
+
+
+@app.command()
+def predict(
+    beta: Annotated[float, typer.Option("--beta", help="Inverse temperature.")],
+    d: Annotated[int, typer.Option("--d", help="Ambient dimension (tokens on S^{d-1}).")],
+    normalization: Annotated[str, typer.Option("--normalization", help='"usa" or "sa".')] = "usa",
+    K: Annotated[int, typer.Option("--K", help="Largest harmonic degree listed.")] = 0,
+    N: Annotated[int, typer.Option("--N", help="Token count for the time scales.")] = 20000,
+) -> None:
+    """The theory's predictions at the uniform measure: growth rates, k_max, time scales."""
+    from . import theory
+
+    try:
+        kmax = theory.k_max(beta, d)
+        K = K or max(8, 2 * kmax + 2)
+        rates = theory.growth_rates(beta, d, K, normalization)
+        scales = theory.time_scales(beta, d, N, normalization)
+    except (ValueError, FloatingPointError) as exc:
+        _fail(_escape(str(exc)))
+    table = Table(title=f"growth rates gamma_k at the uniform measure ({normalization.upper()}, "
+                        f"beta = {beta:g}, d = {d})", title_justify="left")
+    table.add_column("k", justify="right")
+    table.add_column("gamma_k", justify="right")
+    table.add_column("gamma_k / gamma_max", justify="right")
+    gmax = float(rates[kmax])
+    for k, g in enumerate(rates):
+        mark = " <- k_max" if k == kmax else ""
+        table.add_row(str(k), f"{g:.6g}", f"{g / gmax:.4f}{mark}" if gmax else "-")
+    _out.print(table)
+    rows = [("k_max", str(kmax)), ("gamma_max", f"{gmax:.6g}")]
+    for key, value in scales.items():
+        if key in ("k_max", "gamma_max"):
+            continue
+        rows.append((key, "-" if value is None else (f"{value:.6g}" if isinstance(value, float)
+                                                     else str(value))))
+    _out.print(_table(f"time scales for N = {N} (THEORY.md §5)", [(k, _escape(v)) for k, v in rows]))
 
 
 @app.command()
