@@ -15,7 +15,7 @@ import numpy as np
 from .._checks import check_points, fail
 from ..model import AttentionModel
 from ..sphere import tangent_project
-from . import dense
+from . import dense, spectral
 
 __all__ = ["Backend", "attention_output", "backends", "register_backend", "resolve_backend",
            "velocity"]
@@ -31,12 +31,16 @@ class Backend:
     output : callable (model, x) -> y, x of shape (n, d) or (B, n, d), y of the same shape
     applies : callable (model, x) -> bool, whether this backend can evaluate the case
     priority : int, higher is preferred by ``backend="auto"`` among those that apply
+    faster : optional callable (model, x) -> bool; when given, ``backend="auto"`` considers
+        this backend only where it also returns True (an explicit ``backend=name`` needs
+        ``applies`` only)
     """
 
     name: str
     output: Callable[[AttentionModel, np.ndarray], np.ndarray]
     applies: Callable[[AttentionModel, np.ndarray], bool]
     priority: int = 0
+    faster: Callable[[AttentionModel, np.ndarray], bool] | None = None
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -53,12 +57,14 @@ def backends() -> tuple[str, ...]:
 
 
 register_backend(Backend("dense", dense.attention_output, lambda m, x: True, priority=0))
+register_backend(Backend("spectral", spectral.attention_output, spectral.supports, 10, spectral.faster))
 
 
 def resolve_backend(model: AttentionModel, x: np.ndarray, backend: str = "auto") -> Backend:
     """The backend that ``backend`` names, or the preferred applicable one for "auto"."""
     if backend == "auto":
-        ok = [b for b in _REGISTRY.values() if b.applies(model, x)]
+        ok = [b for b in _REGISTRY.values()
+              if b.applies(model, x) and (b.faster is None or b.faster(model, x))]
         return max(ok, key=lambda b: b.priority)
     if backend not in _REGISTRY:
         raise fail("backend", backend, "is not a registered backend",

@@ -1,0 +1,362 @@
+"""Exact fast summation of the attention output for A = V = I on S^1 and S^2, in O(N K).
+
+With A = V = I the kernel e^{beta <x, y>} is zonal and has an exact expansion in harmonics,
+so every sum over tokens j factorizes into a few "moments" of the empirical measure
+[DESIGN.md, "Choices"; THEORY.md §3]. No N x N matrix is ever formed.
+
+S^1 (d = 2). Write x_j = z_j = e^{i theta_j} and S_m = (1/N) sum_j z_j^m (S_{-m} = conj S_m).
+From e^{beta cos s} = sum_{k in Z} I_|k|(beta) e^{i k s} with s = theta_j - theta_i,
+
+    USA: y_i = (1/N) sum_j e^{beta cos(theta_j - theta_i)} z_j = sum_{k=-K..K} I_|k|(beta) w_i^k S_{k+1}
+    Z_i  = (1/N) sum_j e^{beta cos(theta_j - theta_i)}        = sum_{k=-K..K} I_|k|(beta) w_i^k S_k
+
+with w_i = conj z_i, and SA is y_i / Z_i (the complex number y_i is the point (y_x, y_y)).
+Since w^{-k} = conj(w^k), everything is three polynomials in w_i of degree K:
+y_i = P_1(w_i) + conj P_2(w_i), Z_i = 2 Re P_3(w_i) - c_0, with coefficients c_k S_{k+1},
+c_k S_{k-1} (k >= 1) and c_k S_k, c_k = I_k(beta). Powers w^k come from repeated products in
+row blocks and the polynomials are one complex matrix product per block.
+
+S^2 (d = 3). e^{beta t} = sum_l (2l + 1) i_l(beta) P_l(t), i_l(beta) = sqrt(pi/(2 beta))
+I_{l+1/2}(beta) the modified spherical Bessel function, and by the addition theorem
+(2l + 1) P_l(<x, y>) = sum_{m=0..l} eps_m q_lm(x) q_lm(y) Re( E_m(y) conj E_m(x) ), where
+E_m(x) = (x_0 + i x_1)^m, eps_0 = 1, eps_m = 2, and q_lm(t) = sqrt((2l+1)(l-m)!/(l+m)!)
+P_l^m(t) / (1 - t^2)^{m/2} (a polynomial in t = x_2, so there is no pole singularity) obeys
+the standard stable recurrences of the fully normalized associated Legendre functions:
+q_00 = 1, q_ll = sqrt((2l+1)/(2l)) q_{l-1,l-1},
+q_lm = a_lm (t q_{l-1,m} - b_lm q_{l-2,m}), a_lm = sqrt((4l^2-1)/(l^2-m^2)),
+b_lm = sqrt(((l-1)^2-m^2)/(4(l-1)^2-1)). With weights w_j in {1, x_j[0], x_j[1], x_j[2]} and
+C_lm^(w) = (1/N) sum_j w_j q_lm(x_j) E_m(x_j),
+
+    (1/N) sum_j e^{beta <x, x_j>} w_j = sum_{l <= L} i_l(beta) sum_m eps_m q_lm(x) Re( conj E_m(x) C_lm^(w) ),
+
+which gives Z_i (w = 1) and the three numerator components at once, O(N L^2).
+
+Truncation. The coefficients are used exponentially scaled (scipy.special.ive: I(beta) e^{-|beta|},
+so sum_k c_k = 1 on S^1 and sum_l (2l+1) i_l e^{-|beta|} = 1 on S^2). The order K (resp. degree L)
+is the first one where the term bound 2 c_K / c_0 (resp. (2L+1) i_L / i_0) is below 1e-18; the
+tail is then far below rounding. K grows like sqrt(83 |beta|) for large beta (K = 34 at beta = 9;
+L = 35, i.e. 666 functions q_lm E_m, at beta = 9). Negative beta is supported:
+I_k(-beta) = (-1)^k I_k(beta), i_l(-beta) = (-1)^l i_l(beta).
+
+Accuracy. The scaled sums are computed with an absolute error of a few units of rounding (the
+coefficients sum to 1), while the scaled Z_i = (1/N) sum_j e^{beta <x_i, x_j> - |beta|} can be
+small: for beta >= 0 it is at least 1/N (the token itself), for beta < 0 it can be as small as
+e^{-2|beta|}. Rows whose scaled Z_i falls below ``_Z_EXACT`` = 1e-3 (an isolated token at large
+beta, or a clustered state at negative beta) are recomputed exactly by direct summation over all
+tokens (O(N) each, with the exact row maximum as shift), so every row keeps a relative accuracy
+of about 1e-12 whatever the state; in the worst case (every row recomputed) the cost is that of
+the dense evaluator. USA multiplies by e^{|beta|} at the end and raises ``FloatingPointError``
+when the result leaves the float64 range.
+
+Off-sphere inputs. The evaluator is applied to x / |x| (sources and targets): this is the
+extension of the field to R^d used by this backend. The integrators project with P_x = I - x x^T,
+for which the sphere is invariant whatever the extension (d|x|^2/dt = 2 (1 - |x|^2) <x, y>), so
+RK4 keeps its order (measured: 3.9 at beta = 2, USA, S^2). The dense backend extends the field
+differently (it sums e^{beta <x_i, x_j>} x_j at the raw stage points), so the two RK4
+trajectories differ by O(dt^5) per step, i.e. by about the size of the RK4 error itself, not by
+rounding: e.g. 3.6e-12 (SA) and 1.5e-5 (USA, |y| up to e^4) at beta = 4, d = 3, dt = 0.01, t = 1,
+where each is as close to the exact flow as the other.
+
+dtype. The computation always runs in float64; float32 input gives float32 output.
+Batched input (B, n, d) is evaluated member by member.
+
+Automatic selection. ``supports`` (A = V = I, d in (2, 3), finite beta) decides whether
+``backend="spectral"`` may be asked for, at any n; ``faster`` decides whether ``backend="auto"``
+prefers it over the dense evaluator: n >= ``_CROSSOVER[d]`` * (number of harmonics) + offset,
+measured on the 2-core development machine (see benchmarks/bench_spectral.py).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import ive
+
+from .._checks import fail
+from ..model import AttentionModel
+
+__all__ = ["attention_output", "faster", "harmonic_count", "order", "supports"]
+
+#: relative size of the first omitted term of the expansion
+_TRUNCATION = 1e-18
+#: rows whose exponentially scaled Z_i falls below this are recomputed by direct summation
+_Z_EXACT = 1e-3
+#: target size of one block of work arrays, in float64 entries (2^20 = 8 MiB)
+_BLOCK_ENTRIES = 1 << 20
+#: auto-selection rule n >= slope * harmonics + offset, from measured crossovers (see ``faster``)
+_CROSSOVER = {2: (4.0, 80), 3: (4.5, 0)}
+
+
+def supports(model: AttentionModel, x: np.ndarray | None = None) -> bool:
+    """Whether this backend can evaluate ``model`` exactly (any number of tokens)."""
+    return bool(model.identity and model.d in (2, 3) and math.isfinite(model.beta))
+
+
+def faster(model: AttentionModel, x: np.ndarray) -> bool:
+    """Whether the spectral evaluation is expected to beat the dense one for ``x``.
+
+    The spectral cost grows like n * h, h = ``harmonic_count(d, beta)``, the dense one like n^2;
+    the measured crossovers (dense time = spectral time, one run per beta on the 2-core machine)
+    lie at n ~ 130 (h = 12, beta = 0.1), 200 (h = 36, beta = 9), 230 (h = 57, beta = 30) and
+    480 (h = 97, beta = 100) on S^1, and at n ~ 300 (h = 66, beta = 0.1), 450 (h = 171,
+    beta = 1), 3000 (h = 666, beta = 9) and 8000 (h = 1711, beta = 30) on S^2. The rule
+    n >= 4 h + 80 (S^1), n >= 4.5 h (S^2) sits at or just above them. States whose rows are
+    mostly recomputed exactly (clustered tokens at strongly negative beta, see the module notes)
+    cost about one dense evaluation more than predicted here.
+    """
+    if not supports(model, x):
+        return False
+    slope, offset = _CROSSOVER[model.d]
+    return x.shape[-2] >= slope * harmonic_count(model.d, model.beta) + offset
+
+
+@lru_cache(maxsize=256)
+def _coefficients(d: int, beta: float) -> np.ndarray:
+    """Exponentially scaled expansion coefficients c_0..c_K (S^1) or i_0..i_L (S^2)."""
+    if beta == 0.0:
+        return np.ones(1)
+    b = abs(beta)
+    sign = 1.0 if beta > 0 else -1.0
+    out: list[float] = []
+    k = 0
+    while True:
+        if d == 2:
+            c = float(ive(k, b))
+            bound = 2.0 * c
+        else:
+            c = float(ive(k + 0.5, b)) * math.sqrt(math.pi / (2.0 * b))
+            bound = (2 * k + 1) * c
+        out.append(c * sign**k)
+        if k > 0 and bound < _TRUNCATION * abs(out[0]):
+            break
+        k += 1
+    coef = np.array(out)
+    coef.setflags(write=False)
+    return coef
+
+
+def order(d: int, beta: float) -> int:
+    """The truncation order K (S^1, d = 2) or degree L (S^2, d = 3) used at ``beta``."""
+    return _coefficients(int(d), float(beta)).size - 1
+
+
+def harmonic_count(d: int, beta: float) -> int:
+    """Number of harmonics evaluated per token: K + 2 powers on S^1, (L+1)(L+2)/2 on S^2."""
+    k = order(d, beta)
+    return k + 2 if d == 2 else (k + 1) * (k + 2) // 2
+
+
+def attention_output(model: AttentionModel, x: np.ndarray, *, block: int | None = None
+                     ) -> np.ndarray:
+    """Unprojected attention output y for points ``x`` of shape (n, d) or (B, n, d).
+
+    Same quantity as :func:`attnflow.velocity.dense.attention_output`, for A = V = I and
+    d in (2, 3); points off the sphere are evaluated at x / |x| (see the module notes).
+    ``block`` (rows per block) is for tests; by default blocks hold about 2^20 float64 numbers.
+    """
+    if not supports(model):
+        raise fail("model", model, "is not supported by the spectral backend, which needs A = V = I "
+                   "and d in (2, 3)", "use backend='dense' (or 'auto')")
+    if x.ndim == 3:
+        return np.stack([attention_output(model, xb, block=block) for xb in x])
+    u = np.asarray(x, dtype=np.float64)
+    u = u / np.linalg.norm(u, axis=1, keepdims=True)
+    coef = _coefficients(model.d, float(model.beta))
+    if model.d == 2:
+        num, den = _circle_sums(u, coef, block)
+    else:
+        num, den = _sphere_sums(u, coef, block)
+    low = np.flatnonzero(~(den >= _Z_EXACT))          # also catches NaN
+    if model.normalization == "sa":
+        y = num
+        y /= np.where(den > 0, den, 1.0)[:, None]
+        shift = None
+    else:
+        y = num
+        shift = np.full(u.shape[0], abs(model.beta))
+    if low.size:
+        y[low], m_low = _direct_rows(u, low, model)
+        if shift is not None:
+            shift[low] = m_low
+    if shift is not None:
+        y = _scale_usa(y, shift, model)
+    return y.astype(x.dtype, copy=False)
+
+
+# -- S^1 -----------------------------------------------------------------------------------
+def _circle_sums(u: np.ndarray, c: np.ndarray, block: int | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled (1/N) sum_j e^{beta cos - |beta|} x_j and the scaled Z_i on S^1."""
+    n = u.shape[0]
+    K = c.size - 1
+    b = _block(n, 2 * (K + 2), block)                     # complex entries count twice
+    powers = np.empty((K + 2, b), dtype=np.complex128)
+
+    def fill(i0: int, i1: int) -> np.ndarray:
+        p = powers[:, : i1 - i0]
+        p[0] = 1.0
+        p[1].real = u[i0:i1, 0]
+        p[1].imag = u[i0:i1, 1]
+        for k in range(2, K + 2):
+            np.multiply(p[k - 1], p[1], out=p[k])
+        return p
+
+    S = np.zeros(K + 2, dtype=np.complex128)               # S_0 .. S_{K+1}
+    for i0 in range(0, n, b):
+        S += fill(i0, min(n, i0 + b)).sum(axis=1)
+    S /= n
+    # coefficients of P_1, P_2, P_3 in powers of w = conj z: evaluate conj(conj(coef) @ z^k)
+    coef = np.zeros((3, K + 1), dtype=np.complex128)
+    coef[0] = c * S[1:]
+    coef[1, 1:] = c[1:] * S[:K]
+    coef[2] = c * S[: K + 1]
+    coef = np.conj(coef)
+    num = np.empty((n, 2))
+    den = np.empty(n)
+    for i0 in range(0, n, b):
+        i1 = min(n, i0 + b)
+        p = fill(i0, i1) if n > b else powers[:, :n]        # one block: powers still there
+        r = coef @ p[: K + 1]                               # conj of P_1, P_2, P_3 at w
+        y = np.conj(r[0]) + r[1]                            # P_1 + conj P_2
+        num[i0:i1, 0] = y.real
+        num[i0:i1, 1] = y.imag
+        den[i0:i1] = 2.0 * r[2].real - c[0]
+    return num, den
+
+
+# -- S^2 -----------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _legendre_tables(L: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Recurrence constants a_lm (m < l), b_lm (m < l - 1) and the diagonal ratios, degrees 1..L."""
+    a_list: list[np.ndarray] = [np.empty(0)]
+    b_list: list[np.ndarray] = [np.empty(0)]
+    for l in range(1, L + 1):
+        m = np.arange(l, dtype=np.float64)
+        a = np.sqrt((4.0 * l * l - 1.0) / (l * l - m * m))
+        bb = np.zeros(l)
+        if l >= 2:
+            mm = m[: l - 1]
+            bb[: l - 1] = np.sqrt(((l - 1.0) ** 2 - mm * mm) / (4.0 * (l - 1.0) ** 2 - 1.0))
+        a_list.append(a[:, None])
+        b_list.append(bb[: max(l - 1, 0), None])
+    diag = np.sqrt((2.0 * np.arange(1, L + 1) + 1.0) / (2.0 * np.arange(1, L + 1)))
+    return a_list, b_list, diag
+
+
+def _harmonics(u: np.ndarray, L: int, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` (2 H, b) with q_lm(t) Re E_m and q_lm(t) Im E_m, (l, m) in l-major order."""
+    b = u.shape[0]
+    nh = (L + 1) * (L + 2) // 2
+    t = u[:, 2]
+    E = np.empty((L + 1, b), dtype=np.complex128)
+    E[0] = 1.0
+    if L >= 1:
+        E[1] = u[:, 0] + 1j * u[:, 1]
+        for m in range(2, L + 1):
+            np.multiply(E[m - 1], E[1], out=E[m])
+    ER = np.ascontiguousarray(E.real)
+    EI = np.ascontiguousarray(E.imag)
+    a_list, b_list, diag = _legendre_tables(L)
+    prev2 = np.empty((L + 1, b))
+    prev1 = np.empty((L + 1, b))
+    cur = np.empty((L + 1, b))
+    tmp = np.empty((L + 1, b))
+    prev1[0] = 1.0
+    out[0] = 1.0                                            # q_00 Re E_0
+    out[nh] = 0.0
+    off = 1
+    for l in range(1, L + 1):
+        q = cur[: l + 1]
+        np.multiply(prev1[:l], t, out=q[:l])
+        if l >= 2:
+            np.multiply(b_list[l], prev2[: l - 1], out=tmp[: l - 1])
+            q[: l - 1] -= tmp[: l - 1]
+        q[:l] *= a_list[l]
+        np.multiply(prev1[l - 1], diag[l - 1], out=q[l])
+        np.multiply(q, ER[: l + 1], out=out[off: off + l + 1])
+        np.multiply(q, EI[: l + 1], out=out[nh + off: nh + off + l + 1])
+        off += l + 1
+        prev2, prev1, cur = prev1, cur, prev2
+    return out
+
+
+def _sphere_sums(u: np.ndarray, il: np.ndarray, block: int | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled (1/N) sum_j e^{beta <x, x_j> - |beta|} x_j and the scaled Z_i on S^2."""
+    n = u.shape[0]
+    L = il.size - 1
+    nh = (L + 1) * (L + 2) // 2
+    b = _block(n, 2 * nh, block)
+    H = np.empty((2 * nh, b))
+    W = np.empty((n, 4))                                   # weights 1, x, y, z
+    W[:, 0] = 1.0
+    W[:, 1:] = u
+    C = np.zeros((2 * nh, 4))
+    for i0 in range(0, n, b):
+        i1 = min(n, i0 + b)
+        h = _harmonics(u[i0:i1], L, H[:, : i1 - i0])
+        C += h @ W[i0:i1]
+    C /= n
+    # D_lm = i_l eps_m C_lm (real and imaginary halves alike)
+    l_of = np.repeat(np.arange(L + 1), np.arange(1, L + 2))
+    m_of = np.arange(nh) - l_of * (l_of + 1) // 2
+    scale = il[l_of] * np.where(m_of == 0, 1.0, 2.0)
+    C *= np.concatenate([scale, scale])[:, None]
+    out = np.empty((n, 4))
+    for i0 in range(0, n, b):
+        i1 = min(n, i0 + b)
+        h = _harmonics(u[i0:i1], L, H[:, : i1 - i0]) if n > b else H[:, :n]
+        out[i0:i1] = h.T @ C
+    return out[:, 1:], out[:, 0]
+
+
+# -- shared --------------------------------------------------------------------------------
+def _block(n: int, width: int, block: int | None) -> int:
+    if block is not None:
+        return max(1, min(n, int(block)))
+    return int(max(16, min(n, _BLOCK_ENTRIES // max(width, 1))))
+
+
+def _direct_rows(u: np.ndarray, rows: np.ndarray, model: AttentionModel
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact attention output of ``rows`` by direct summation, with the exact row maximum.
+
+    Returns the SA output, or for USA the output scaled by e^{-m_i} together with m_i.
+    """
+    n = u.shape[0]
+    beta = float(model.beta)
+    chunk = max(1, (1 << 20) // n)
+    y = np.empty((rows.size, u.shape[1]))
+    shift = np.empty(rows.size)
+    for r0 in range(0, rows.size, chunk):
+        r = rows[r0: r0 + chunk]
+        s = beta * (u[r] @ u.T)
+        m = s.max(axis=1)
+        s -= m[:, None]
+        np.exp(s, out=s)
+        num = s @ u
+        if model.normalization == "sa":
+            y[r0: r0 + r.size] = num / s.sum(axis=1)[:, None]
+        else:
+            y[r0: r0 + r.size] = num
+        shift[r0: r0 + r.size] = m
+    if model.normalization == "usa":
+        y /= n
+    return y, shift
+
+
+def _scale_usa(y: np.ndarray, shift: np.ndarray, model: AttentionModel) -> np.ndarray:
+    """y * e^{shift} (row-wise), raising a clear error when the result leaves the float range."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        half = np.exp(shift / 2)[:, None]
+        out = y * half * half
+    if not np.all(np.isfinite(out)):
+        i = int(np.argmax(shift))
+        raise FloatingPointError(
+            f"USA attention output overflows float64 at beta={model.beta:g}: the weights "
+            f"e^(beta <x, y>) reach e^{float(shift[i]):.4g}. Fix: use normalization='sa' "
+            "(bounded field) or lower beta; float64 holds values up to ~e^709"
+        )
+    return out
