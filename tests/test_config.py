@@ -76,9 +76,9 @@ def test_ensemble_table_draws_both_matrices():
     np.testing.assert_array_equal(m.V, V)
 
 
-def test_qk_ensemble_gives_v_equal_a():
+def test_qk_ensemble_gives_v_equal_q_t_k():
     m = parse_config(config(model={"d": 3, "V": {"ensemble": "qk", "seed": 2}})).build_model()
-    np.testing.assert_array_equal(m.A, m.V)
+    np.testing.assert_array_equal(m.A.T, m.V)            # A = K^T Q, V = Q^T K
     np.testing.assert_array_equal(m.A, random_matrices(3, "qk", seed=2)[0])
 
 

@@ -30,7 +30,7 @@ fix, e.g. ``config [run].dt=-1: must be > 0. Fix: pass a positive step, e.g. dt 
 Precedence of A and V: an explicit value ("identity" or a nested list) always wins. A table
 ``{ensemble = ..., seed = ...}`` draws ``(A, V) = random_matrices(d, ensemble, seed=seed)``
 once; the table's own matrix takes its part of that draw, and an *omitted* partner takes the
-other part of the same draw (so ``A = {ensemble = "qk"}`` alone gives V = A). If both A and V
+other part of the same draw (so ``A = {ensemble = "qk"}`` alone gives V = A^T). If both A and V
 are tables, A comes from A's draw and V from V's draw. Omitted with no table anywhere means
 the identity. The full format is documented in ``docs/cli.md``.
 """
