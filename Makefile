@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/attnflow demo --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 
 test: lint
 	$(BIN)/pytest -q
