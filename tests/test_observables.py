@@ -445,3 +445,15 @@ def test_bad_points_and_models():
         obs.energy(model, good.astype(np.float32).astype(np.float64)), rel=1e-15)
     assert obs.order_parameter(2 * good) == pytest.approx(2 * obs.order_parameter(good))
 
+
+
+@pytest.mark.parametrize("beta", [0.5, 5.0, 40.0])
+def test_circle_energy_fourier_path_equals_blocked_sum(beta):
+    # n >= 2000 on S^1 with A = I uses sum_k I_|k|(beta) |mu_hat_k|^2 (O(N K))
+    m = AttentionModel(d=2, beta=beta)
+    for x in (sphere.uniform(3000, 2, seed=1), sphere.von_mises_fisher(3000, [1, 0], 3.0, seed=2)):
+        assert obs._circle_spectral(m, x)
+        rows = obs._log_row_sums(m, x, 512)
+        top = rows.max()
+        ref = np.exp(top + np.log(np.exp(rows - top).sum()) - np.log(2 * beta) - 2 * np.log(3000))
+        assert obs.energy(m, x) == pytest.approx(ref, rel=1e-13)

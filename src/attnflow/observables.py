@@ -26,6 +26,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+from scipy.special import ive
 
 from ._checks import fail, finite_float
 from .model import AttentionModel
@@ -212,10 +213,35 @@ def _energy_one(model: AttentionModel, x: np.ndarray, block: int | None) -> floa
 def _log_abs_energy(model: AttentionModel, x: np.ndarray, block: int | None) -> float:
     """log |E| = logsumexp_{ij}(beta <A x_i, x_j>) - log(2 |beta|) - 2 log N, beta != 0."""
     n = x.shape[0]
+    if _circle_spectral(model, x):
+        return _log_energy_circle(model.beta, x)
     rows = _log_row_sums(model, x, default_block(n) if block is None else block)
     top = float(rows.max())
     total = top + math.log(float(np.exp(rows - top).sum()))
     return total - math.log(2 * abs(model.beta)) - 2 * math.log(n)
+
+
+def _circle_spectral(model: AttentionModel, x: np.ndarray) -> bool:
+    """Use the O(N K) Fourier form: S^1, A = I, beta > 0, unit points, N large enough."""
+    if not (model.d == 2 and model.A is None and model.beta > 0 and x.shape[0] >= 2000):
+        return False
+    return bool(np.abs(np.einsum("ij,ij->i", x, x) - 1.0).max() < 1e-12)
+
+
+def _log_energy_circle(beta: float, x: np.ndarray) -> float:
+    """log E on S^1 with A = I from e^{beta cos s} = sum_k I_|k|(beta) e^{iks}:
+
+        (1/N^2) sum_ij e^{beta cos(theta_i - theta_j)} = sum_{k in Z} I_|k|(beta) |mu_hat_k|^2,
+
+    a sum of positive terms (beta > 0), truncated where I_k(beta)/I_0(beta) < 1e-18.
+    """
+    k = np.arange(1, 2 * int(beta) + 64)
+    scaled = ive(k, beta) / ive(0, beta)
+    K = int(k[np.argmax(scaled < 1e-18)]) if np.any(scaled < 1e-18) else int(k[-1])
+    modes = fourier_modes(x, K)
+    c = ive(np.arange(K + 1), beta)                           # I_k(beta) e^{-beta}
+    total = c[0] * abs(modes[0]) ** 2 + 2.0 * float(np.dot(c[1:], np.abs(modes[1:]) ** 2))
+    return beta + math.log(total) - math.log(2 * beta)
 
 
 def _log_row_sums(model: AttentionModel, x: np.ndarray, block: int) -> np.ndarray:
