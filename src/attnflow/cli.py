@@ -1,4 +1,4 @@
-"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, version.
+"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, reproduce, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
 :mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
@@ -227,6 +227,40 @@ def predict(
         rows.append((key, "-" if value is None else (f"{value:.6g}" if isinstance(value, float)
                                                      else str(value))))
     _out.print(_table(f"time scales for N = {N} (THEORY.md §5)", [(k, _escape(v)) for k, v in rows]))
+
+
+@app.command()
+def reproduce(
+    name: Annotated[str | None, typer.Argument(help="Experiment name (see --list).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Small, fast settings (CI).")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/reproduce"),
+    list_: Annotated[bool, typer.Option("--list", help="List the experiments.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Run every experiment.")] = False,
+) -> None:
+    """Reproduce a paper's claims: figures, raw results and a predicted-vs-measured report."""
+    import importlib
+
+    from .experiments import EXPERIMENTS, run_experiment
+
+    if list_:
+        for key, mod in EXPERIMENTS.items():
+            module = importlib.import_module(mod)
+            _out.print(f"[bold]{key}[/]: {_escape(module.TITLE)} ({_escape(module.PAPER)})")
+        return
+    if all_ == (name is not None):
+        _fail("give one experiment NAME or --all (see --list).")
+    names = list(EXPERIMENTS) if all_ else [name]
+    failed = False
+    for key in names:
+        try:
+            report = run_experiment(key, out / key, quick=quick)
+        except ValueError as exc:
+            _fail(_escape(str(exc)))
+        failed |= any(c.passed is False for c in report.claims)
+        _out.print(f"[bold]{key}[/]: {report.summary} ({report.wall_time:.1f} s) -> "
+                   f"{_escape(str(out / key / 'report.md'))}", highlight=False)
+    if failed:
+        _out.print("[yellow]some claims were not reproduced: see the reports for why[/]")
 
 
 @app.command()
