@@ -14,13 +14,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Optional: where this machine keeps the CPU PyTorch wheel on disk, install it so the
+# optional torch backend is tested against the reference; elsewhere its tests are skipped.
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
+$(VENV)/.torch: $(STAMP)
+ifneq ($(TORCH_WHEEL),)
+	$(BIN)/python -m pip install --quiet $(TORCH_WHEEL) || echo "optional torch not installed: its tests will be skipped"
+endif
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/attnflow demo --out out
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 
-test: lint
+test: lint $(VENV)/.torch
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

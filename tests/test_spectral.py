@@ -135,15 +135,15 @@ def test_auto_selection():
     big = af.sphere.uniform(4096, 2, seed=0)
     small = af.sphere.uniform(16, 2, seed=0)
     assert resolve_backend(circle, big).name == "spectral"
-    assert resolve_backend(circle, small).name == "dense"
+    assert resolve_backend(circle, small).name in ("dense", "numba")   # too small for spectral
     assert resolve_backend(circle, small, "spectral").name == "spectral"   # explicit: any n
     s2 = af.AttentionModel(d=3, beta=1.0)
     assert resolve_backend(s2, af.sphere.uniform(4096, 3, seed=0)).name == "spectral"
     general = af.AttentionModel(d=2, beta=9.0, A=np.diag([1.0, 2.0]))
-    assert resolve_backend(general, big).name == "dense"
+    assert resolve_backend(general, big).name in ("dense", "numba")  # spectral does not apply
     d4 = af.AttentionModel(d=4, beta=1.0)
     x4 = af.sphere.uniform(8192, 4, seed=0)
-    assert resolve_backend(d4, x4).name == "dense"
+    assert resolve_backend(d4, x4).name in ("dense", "numba")
     for model, x in ((general, big), (d4, x4)):
         with pytest.raises(ValueError, match="does not apply"):
             af.velocity(model, x, backend="spectral")

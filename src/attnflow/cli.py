@@ -1,4 +1,4 @@
-"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, reproduce, version.
+"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, reproduce, bench, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
 :mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
@@ -261,6 +261,24 @@ def reproduce(
                    f"{_escape(str(out / key / 'report.md'))}", highlight=False)
     if failed:
         _out.print("[yellow]some claims were not reproduced: see the reports for why[/]")
+
+
+@app.command()
+def bench(
+    n: Annotated[list[int] | None, typer.Option("--n", help="Token counts (repeat the option).")] = None,
+    d: Annotated[int, typer.Option("--d", help="Dimension.")] = 3,
+    beta: Annotated[float, typer.Option("--beta", help="Inverse temperature.")] = 1.0,
+    identity: Annotated[bool, typer.Option("--identity",
+                                           help="A = V = I (where the spectral backend applies).")] = False,
+    repeat: Annotated[int, typer.Option("--repeat", help="Best of this many evaluations.")] = 3,
+) -> None:
+    """Time every applicable velocity backend against full-matrix NumPy and torch baselines."""
+    from .bench import run_bench, table
+
+    sizes = tuple(n) if n else (4096, 16384)
+    rows, rate, cores = run_bench(sizes, d=d, beta=beta, identity=identity, repeat=repeat,
+                                  progress=lambda msg: _err.print(msg, highlight=False))
+    _out.print(table(rows, rate, cores), highlight=False)
 
 
 @app.command()

@@ -59,6 +59,40 @@ def backends() -> tuple[str, ...]:
 register_backend(Backend("dense", dense.attention_output, lambda m, x: True, priority=0))
 register_backend(Backend("spectral", spectral.attention_output, spectral.supports, 10, spectral.faster))
 
+try:                                  # optional: Numba, the fused dense kernel (not registered without it)
+    from . import numba_dense
+except ImportError:
+    numba_dense = None
+if numba_dense is not None:
+    register_backend(Backend("numba", numba_dense.attention_output, numba_dense.applies, 5,
+                             numba_dense.faster))
+
+
+def _torch_importable(model: AttentionModel, x: np.ndarray) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _torch_output(model: AttentionModel, x: np.ndarray) -> np.ndarray:
+    # torch_backend imports torch only inside its functions
+    from . import torch_backend
+
+    return torch_backend.attention_output(model, x)
+
+
+def _torch_faster(model: AttentionModel, x: np.ndarray) -> bool:
+    from . import torch_backend
+
+    return torch_backend.cuda_available()            # CPU-only builds: answered without importing torch
+
+
+# optional: PyTorch (the [gpu] extra); applies wherever torch is importable, auto-picked only on CUDA
+register_backend(Backend("torch", _torch_output, _torch_importable, 1, _torch_faster))
+
 
 def resolve_backend(model: AttentionModel, x: np.ndarray, backend: str = "auto") -> Backend:
     """The backend that ``backend`` names, or the preferred applicable one for "auto"."""
