@@ -52,9 +52,10 @@ N^2 / (2 x rate), i.e. faster than np.exp alone), 0.23 s with one; NumPy row blo
 
 Automatic selection (``faster``): for d <= ``AUTO_MAX_D`` and n >= ``AUTO_MIN_N``. The cost per
 pair grows like 2 d + 17 vector instructions, while BLAS row blocks do the d-wide products
-near peak: at N = 16384 this backend is 1.2-1.4x faster than the NumPy reference at d = 8, 16
-and 32 and 2.6x slower at d = 64 (8x at d = 128). Below n = 64 both take under 30 us.
-``applies`` accepts any d (an explicit ``backend="numba"`` works, exactly, at any d).
+near peak: at N = 16384 with 2 threads this backend was 1.25x faster than the NumPy reference at
+d = 8, 0.9-1.3x at d = 16 (chunked kernel; varies between runs), 0.9-1.4x at d = 32, 2.5x slower
+at d = 64 and 6-8x slower at d = 128. Below n = 64 both take under 30 us. ``applies`` accepts
+any d: an explicit ``backend="numba"`` is exact at any d.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ from .dense import _scale_usa, default_block
 __all__ = ["AUTO_MAX_D", "AUTO_MIN_N", "applies", "attention_output", "exp_nonpositive", "faster",
            "kernel"]
 
-#: ``backend="auto"`` prefers this backend for d <= AUTO_MAX_D (the fused kernel; at parity or slower above)
-AUTO_MAX_D = 12
+#: ``backend="auto"`` prefers this backend for d <= AUTO_MAX_D (measured: parity near d = 12-16)
+AUTO_MAX_D = 8
 #: ... and for n >= AUTO_MIN_N (below, both take under 30 us and call overheads dominate)
 AUTO_MIN_N = 64
 
