@@ -31,6 +31,7 @@ def test_quick_run_writes_report_results_and_figures(quick_report):
         assert c.predicted is not None and c.measured is not None, c.claim
         assert c.verdict in ("pass", "fail"), c.claim
         assert c.parameters, c.claim
+        assert "|" not in c.claim + c.parameters, c.claim          # would break the markdown table
 
 
 def test_equiangular_rows_pass(quick_report):

@@ -32,6 +32,7 @@ def test_quick_run_writes_report_results_and_figures(quick_report):
         assert c.predicted is not None and c.measured is not None, c.claim
         assert c.verdict in ("pass", "fail"), c.claim          # every row was measured
         assert c.parameters, c.claim
+        assert "|" not in c.claim + c.parameters, c.claim          # would break the markdown table
 
 
 def test_zero_temperature_rate_row_passes(quick_report):

@@ -201,8 +201,8 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     w_zero_end = distance_to_pushforward(xz[-1], e2, pz)
     walls["zero temperature"] = time.perf_counter() - t0
     rep.add(compare(
-        "zero-temperature (hardmax) flow: mean |x(t) - Pi(x_0)| decays at rate "
-        "c = (lambda_1 - lambda_2)/|A e| of M = V A", c_pred, c_meas, 0.03,
+        "zero-temperature (hardmax) flow: the mean distance of x(t) to Pi(x_0) decays at rate "
+        "c = (lambda_1 - lambda_2)/norm(A e) of M = V A", c_pred, c_meas, 0.03,
         f"{mats}; N = {P['n_zero']} iid uniform, RK4 dt = 0.01, fit of log mean distance on "
         f"t in [{_ZERO_FIT[0]:g}, {_ZERO_FIT[1]:g}]", relative=True,
         note="THEORY-DETAILS §4.1 [D]: M = diag(2,4,0.5), E = span(e_2), c = (4 - 2)/4 = 0.5."))
@@ -304,7 +304,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     for i, beta in enumerate(betas):
         rep.add(compare(
             f"beta = {beta:g}: terminal phase aligns the tokens with V's top eigenvector e_1: "
-            "mean |<x, e_1>| -> 1",
+            "mean abs<x, e_1> -> 1",
             1.0, float(m1[i, -1]), 0.02, f"{sa_par}; measured at t = {ts[-1]:g}",
             note=f"exit from +-e_2 (mean |<x, e_2>| < 0.5) at t = {t_exit[i]:.2f}"))
     ok = np.isfinite(t_exit)
