@@ -33,7 +33,7 @@ def sphere_run():
     return _run(3)
 
 
-def _png(path):
+def check_png(path):
     assert path.exists() and path.stat().st_size > 1000
     with Image.open(path) as im:
         assert im.format == "PNG"
@@ -43,27 +43,27 @@ def test_particles_with_prediction(tmp_path, circle_run, sphere_run):
     angles = theory.predicted_cluster_angles(circle_run.x[0], 5.0)
     fig = plot.particles_with_prediction(circle_run, predicted_angles=angles, path=tmp_path / "c.png")
     assert fig is not None
-    _png(tmp_path / "c.png")
+    check_png(tmp_path / "c.png")
     plot.particles_with_prediction(circle_run.x[-1], predicted_points=af.sphere.angles_to_points(angles),
                                    path=tmp_path / "c2.png")
-    _png(tmp_path / "c2.png")
+    check_png(tmp_path / "c2.png")
     plot.particles_with_prediction(sphere_run, predicted_points=np.eye(3), path=tmp_path / "s.png")
-    _png(tmp_path / "s.png")
+    check_png(tmp_path / "s.png")
     with pytest.raises(ValueError, match="predicted_points"):
         plot.particles_with_prediction(sphere_run, predicted_angles=[0.0])
 
 
 def test_kymograph(tmp_path, circle_run, sphere_run):
     plot.kymograph(circle_run, path=tmp_path / "k.png", predicted_angles=[1.0, 3.0])
-    _png(tmp_path / "k.png")
+    check_png(tmp_path / "k.png")
     solver = CircleSolver(2.0, 128)
     rho0 = 1 / (2 * np.pi) * (1 + 0.01 * np.cos(3 * solver.theta))
     cs = solver.solve(rho0, 0.05, save_at=np.linspace(0, 0.05, 6))
     plot.kymograph(cs, path=tmp_path / "k2.png", log=True)
-    _png(tmp_path / "k2.png")
+    check_png(tmp_path / "k2.png")
     t = np.array([0.0, 0.1, 0.3])                                   # uneven times: pcolormesh
     plot.kymograph(t, cs.theta, cs.rho[:3], path=tmp_path / "k3.png")
-    _png(tmp_path / "k3.png")
+    check_png(tmp_path / "k3.png")
     with pytest.raises(ValueError, match="S\\^1"):
         plot.kymograph(sphere_run)
 
@@ -71,21 +71,21 @@ def test_kymograph(tmp_path, circle_run, sphere_run):
 def test_mode_amplitudes_plot(tmp_path, circle_run, sphere_run):
     lp = an.linear_phase(circle_run, K=6)
     plot.mode_amplitudes_plot(lp, path=tmp_path / "m.png")
-    _png(tmp_path / "m.png")
+    check_png(tmp_path / "m.png")
     amps = an.mode_amplitudes(sphere_run, 5)
     gamma = theory.growth_rates(5.0, 3, 5)                          # (K + 1,): gamma_0 dropped
     plot.mode_amplitudes_plot(sphere_run.t, amps, gamma, path=tmp_path / "m3.png", modes=[1, 2, 3],
                               threshold=0.1)
-    _png(tmp_path / "m3.png")
+    check_png(tmp_path / "m3.png")
     with pytest.raises(ValueError, match="gamma"):
         plot.mode_amplitudes_plot(sphere_run.t, amps, gamma[:3])
 
 
 def test_inner_product_histogram(tmp_path, circle_run, sphere_run):
     plot.inner_product_histogram(circle_run, path=tmp_path / "h.png", max_curves=3)
-    _png(tmp_path / "h.png")
+    check_png(tmp_path / "h.png")
     plot.inner_product_histogram(sphere_run.x[-1], path=tmp_path / "h3.png", log=False)
-    _png(tmp_path / "h3.png")
+    check_png(tmp_path / "h3.png")
 
 
 @pytest.mark.parametrize("which", ["circle_run", "sphere_run"])

@@ -27,7 +27,7 @@ from ._version import __version__
 from .model import AttentionModel
 from .solution import Solution
 
-__all__ = ["RunStore", "from_dataset", "load", "save", "to_dataset"]
+__all__ = ["RunStore", "from_dataset", "load", "save", "save_dataset", "to_dataset"]
 
 _CHECKPOINT = ("checkpoint_x", "checkpoint_t", "checkpoint_index", "checkpoint_h")
 
@@ -135,6 +135,18 @@ def save(sol: Solution, path: str | os.PathLike, *, overwrite: bool = False) -> 
                                   "choose another path")
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     ds = to_dataset(sol)
+    if _is_netcdf(path):
+        ds.to_netcdf(path, engine="scipy")
+    else:
+        ds.to_zarr(path, mode="w", consolidated=False)
+    return path
+
+
+def save_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write any dataset (e.g. a mean-field solution) to Zarr, or NetCDF for ``.nc``; never overwrites."""
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"path={str(path)!r} exists. Fix: choose another path or remove it")
     if _is_netcdf(path):
         ds.to_netcdf(path, engine="scipy")
     else:

@@ -264,15 +264,9 @@ class ZonalSolution:
 
     def save(self, path: str | Path) -> Path:
         """Write to Zarr (a directory), or NetCDF when ``path`` ends in ``.nc``."""
-        path = Path(path)
-        if path.exists():
-            raise FileExistsError(f"path={str(path)!r} exists. Fix: choose another path or remove it")
-        ds = self.to_dataset()
-        if path.suffix == ".nc":
-            ds.to_netcdf(path, engine="scipy")
-        else:
-            ds.to_zarr(path, mode="w", consolidated=False)
-        return path
+        from ..io import save_dataset
+
+        return save_dataset(self.to_dataset(), path)
 
     def __repr__(self) -> str:
         span = f"[{self.t[0]:g}, {self.t[-1]:g}]" if self.t.size else "[]"
