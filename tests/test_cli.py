@@ -95,6 +95,38 @@ def test_plot_writes_png_files(tmp_path):
     assert (tmp_path / "observables.png").exists()
 
 
+def test_animate_writes_a_gif_with_one_frame_per_save(tmp_path):
+    from PIL import Image
+
+    cfg = small_circle(tmp_path)
+    out = tmp_path / "run.zarr"
+    assert runner.invoke(app, ["simulate", str(cfg), "-o", str(out), "--no-progress"]
+                         ).exit_code == 0
+    gif = tmp_path / "movie.gif"
+    result = runner.invoke(app, ["animate", str(out), "--out", str(gif), "--predicted", "--fps", "5"])
+    assert result.exit_code == 0, result.output
+    with Image.open(gif) as im:
+        assert im.format == "GIF"
+        assert im.n_frames == 5                                   # saves at t = 0, 0.05, ..., 0.2
+    result = runner.invoke(app, ["animate", str(out)])            # default: run.gif next to the run
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run.gif").stat().st_size > 1000
+    bad = runner.invoke(app, ["animate", str(out), "--out", str(tmp_path / "movie.avi")])
+    assert bad.exit_code == 2 and ".gif" in bad.output and "Traceback" not in bad.output
+
+
+def test_animate_refuses_a_run_without_states(tmp_path):
+    cfg = small_circle(tmp_path)
+    text = cfg.read_text().replace("save_states = true", "save_states = false")
+    cfg.write_text(text)
+    out = tmp_path / "run.zarr"
+    assert runner.invoke(app, ["simulate", str(cfg), "-o", str(out), "--no-progress"]
+                         ).exit_code == 0
+    result = runner.invoke(app, ["animate", str(out)])
+    assert result.exit_code == 2
+    assert "no saved states" in result.output and "save_states = true" in result.output
+
+
 def test_plot_of_a_missing_run_exits_2(tmp_path):
     result = runner.invoke(app, ["plot", str(tmp_path / "nothing.zarr")])
     assert result.exit_code == 2

@@ -1,4 +1,4 @@
-"""The ``attnflow`` command line (typer): simulate, plot, demo, predict, reproduce, bench, version.
+"""The ``attnflow`` command line (typer): simulate, plot, animate, demo, predict, reproduce, bench, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
 :mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
@@ -138,6 +138,19 @@ def _summary(cfg, sol, out: Path) -> Table:
     return _table("attnflow simulate", [(k, _escape(v)) for k, v in rows])
 
 
+def _load_run(run: Path):
+    """A stored run, or a clean exit naming the path and the fix."""
+    from . import io
+
+    try:
+        return io.load(run)
+    except FileNotFoundError:
+        _fail(f"run {_escape(str(run))} does not exist. Fix: check the path.")
+    except (ValueError, KeyError, OSError) as exc:
+        _fail(f"cannot read {_escape(str(run))} as an attnflow run ({_escape(str(exc))}). "
+              "Fix: pass a store written by `attnflow simulate` or attnflow.io.save.")
+
+
 @app.command()
 def plot(
     run: Annotated[Path, typer.Argument(help="A run store (.zarr) or NetCDF file (.nc).",
@@ -146,16 +159,9 @@ def plot(
         "--out", "-o", help="Directory for the figures (default: next to the run).")] = None,
 ) -> None:
     """Write trajectories.png and observables.png for a stored run."""
-    from . import io
     from . import plot as plots
 
-    try:
-        sol = io.load(run)
-    except FileNotFoundError:
-        _fail(f"run {_escape(str(run))} does not exist. Fix: check the path.")
-    except (ValueError, KeyError, OSError) as exc:
-        _fail(f"cannot read {_escape(str(run))} as an attnflow run ({_escape(str(exc))}). "
-              "Fix: pass a store written by `attnflow simulate` or attnflow.io.save.")
+    sol = _load_run(run)
     folder = run.resolve().parent if out is None else out
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "trajectories.png", folder / "observables.png"]
@@ -163,6 +169,42 @@ def plot(
     plots.observables_over_time(sol, paths[1])
     for p in paths:
         _out.print(f"wrote {_escape(str(p))}", highlight=False)
+
+
+@app.command()
+def animate(
+    run: Annotated[Path, typer.Argument(help="A run store (.zarr) or NetCDF file (.nc) with states.",
+                                        metavar="RUN.zarr")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file, .gif or .mp4 (default: RUN.gif next to the run).")] = None,
+    fps: Annotated[int, typer.Option(min=1, help="Frames per second.")] = 20,
+    max_frames: Annotated[int, typer.Option(min=2, help="At most this many evenly spaced saves.")] = 200,
+    predicted: Annotated[bool, typer.Option(
+        help="S^1: mark the predicted meta-stable cluster angles (theory.predicted_cluster_angles).")
+    ] = False,
+) -> None:
+    """Write an animation (GIF or MP4) of a stored run: tokens on S^1 or S^2."""
+    from . import plot as plots
+
+    sol = _load_run(run)
+    if sol.x is None:
+        _fail(f"run {_escape(str(run))} has no saved states (it was run with save_states = false). "
+              "Fix: rerun with save_states = true to animate it.")
+    path = run.resolve().with_suffix(".gif") if out is None else out
+    angles = None
+    if predicted:
+        if sol.model.d != 2:
+            _fail(f"--predicted: the run is on S^{sol.model.d - 1}, predicted angles exist on S^1 only. "
+                  "Fix: drop --predicted.")
+        from .theory import predicted_cluster_angles
+
+        x0 = sol.x[0] if sol.x.ndim == 3 else sol.x[0, 0]
+        angles = predicted_cluster_angles(x0, sol.model.beta)
+    try:
+        written = plots.animate(sol, path, fps=fps, max_frames=max_frames, predicted_angles=angles)
+    except (ValueError, RuntimeError) as exc:
+        _fail(_escape(str(exc)))
+    _out.print(f"wrote {_escape(str(written))}", highlight=False)
 
 
 @app.command()
