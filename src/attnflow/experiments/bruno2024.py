@@ -24,7 +24,7 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
 5. Propagation of chaos (:func:`attnflow.experiments.chaos.particles_vs_pde`): the N^{-1/2}
    level of W_1 between particles and the PDE.
 
-``quick=True`` runs a reduced version (tens of seconds); the full mode takes ~10-20 minutes.
+``quick=True`` runs a reduced version (~11 s idle); the full mode took 535 s (docs/gallery/bruno2024.md).
 """
 
 from __future__ import annotations
@@ -728,14 +728,14 @@ def _run(out_dir: Path, quick: bool) -> Report:
         f"USA, beta = {BETA:g}, iid starts ({seeds_txt}), rk4 dt = {IID_DT:g}, crossing interpolated "
         "in log amplitude; tolerance max(0.15, 2 x relative standard error of the fitted slope)",
         relative=True,
-        note=(f"fitted t_lin = {slope:.4f} ln N + {icpt:.3f} (standard error of the slope {se:.4f}); the "
+        note=(f"fitted t_lin = {slope:.4f} ln N {icpt:+.3f} (standard error of the slope {se:.4f}); the "
               f"linear-theory Monte Carlo (min over modes) gives a slope {mc_slope:.4f} over the same N "
               "(mode competition at small N)")))
     tc = np.array([r["t_cl"] if r["count"] == km else np.nan for r in runs])
     okc = np.isfinite(tc)
     if okc.sum() >= 3 and np.unique(lnN[okc]).size >= 2:
         slope_c, icpt_c, se_c = _slope_fit(lnN[okc], tc[okc])
-        note_c = (f"fitted t_cl = {slope_c:.4f} ln N + {icpt_c:.3f} (standard error {se_c:.4f}); the "
+        note_c = (f"fitted t_cl = {slope_c:.4f} ln N {icpt_c:+.3f} (standard error {se_c:.4f}); the "
                   "quasi-linear and clustering phases add an N-independent delay "
                   f"(median t_cl - t_lin = {np.nanmedian(tc - tl):.3f})")
     else:

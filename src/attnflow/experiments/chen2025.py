@@ -611,7 +611,7 @@ def _claim_counterexamples(rep: Report, cfg: _Settings, out: Path) -> dict:
     rep.add(compare("antipodal atoms never synchronize: R(t) = 2p - 1 = 0.4", 0.4, 0.4 + rdev, 1e-12, par,
                     note="measured = 0.4 + max_t |R(t) - 0.4| over all cases; a 1e-6 perturbation does "
                          f"synchronize (R(50) = {res['atoms_R_pert'][-1]:.4f} at d = 2, beta = 1): "
-                         "the configuration is unstable (row 5)"))
+                         "the configuration is unstable (the Hessian rows)"))
     # (b) two antipodal arcs of unequal mass
     p, a = 0.7, 0.5
     f = _arc_density(p, a)
@@ -974,7 +974,7 @@ def _claim_hessian(rep: Report, cfg: _Settings, out: Path) -> dict:
         configs.append((f"regular {name} on S^2", _platonic(name), True))
     configs.append(("cross-polytope (+-e_i) on S^3", np.vstack([np.eye(4), -np.eye(4)]), True))
     e = np.array([1.0, 0.0, 0.0])
-    configs.append(("7 atoms at e, 3 at -e (row 3a), d = 3", np.array([e] * 7 + [-e] * 3), True))
+    configs.append(("7 atoms at e, 3 at -e, d = 3", np.array([e] * 7 + [-e] * 3), True))
     configs.append(("two clusters of 4 on a great circle at angle pi, d = 3",
                     np.array([e] * 4 + [-e] * 4), True))
     configs.append(("single cluster (5 tokens at one point), d = 3", np.array([e] * 5), False))
