@@ -375,7 +375,7 @@ def test_clusters_bad_input():
 # -- registry ----------------------------------------------------------------------------------
 def test_registry_values_match_the_functions(rng):
     names = {"energy", "order_parameter", "order_parameter_2", "clustering_density",
-             "cluster_count"}
+             "cluster_count", "dominant_mode"}
     assert set(obs.OBSERVABLES) == names
     model = AttentionModel(d=2, beta=1.7)
     x, _ = blobs(_centers(2)[:3], [6, 4, 2], 1e7, rng)
@@ -385,6 +385,7 @@ def test_registry_values_match_the_functions(rng):
         "order_parameter_2": obs.order_parameter(x, 2),
         "clustering_density": obs.clustering_density(x, 1e-3),
         "cluster_count": 3.0,
+        "dominant_mode": obs.dominant_mode(x),
     }
     for name, fn in obs.OBSERVABLES.items():
         value = fn(model, x)
@@ -395,6 +396,27 @@ def test_registry_values_match_the_functions(rng):
         obs.OBSERVABLES["order_parameter_2"](m3, sphere.uniform(5, 3, seed=0))
     with pytest.raises(ValueError, match="x="):
         obs.OBSERVABLES["cluster_count"](m3, x)          # d = 2 points, model d = 3
+    with pytest.raises(ValueError, match="dominant_mode"):
+        obs.OBSERVABLES["dominant_mode"](m3, sphere.uniform(5, 3, seed=0))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 8])
+def test_dominant_mode_of_k_equal_clusters_is_k(k, rng):
+    # k equispaced clusters of 20 points with tiny spread: |mu_hat_k| ~ 1 and its multiples tie
+    offset = rng.uniform(0, 2 * np.pi)
+    theta = offset + 2 * np.pi * np.repeat(np.arange(k), 20) / k + 1e-9 * rng.standard_normal(20 * k)
+    x = sphere.angles_to_points(theta)
+    assert obs.dominant_mode(x) == float(k)
+    one = sphere.angles_to_points(offset + 1e-9 * rng.standard_normal(20 * k))   # a single cluster
+    np.testing.assert_array_equal(obs.dominant_mode(np.stack([x, one])), [k, 1.0])
+    # a uniform lattice of 100 points plus a small mode-m wave: m wins; the lattice's own mode
+    # (100) and the alias 100 - m lie beyond K
+    m = k + 1
+    lattice = 2 * np.pi * np.arange(100) / 100
+    wave = sphere.angles_to_points(lattice + 0.01 * np.sin(m * lattice + offset))
+    assert obs.dominant_mode(wave, K=32) == float(m)
+    with pytest.raises(ValueError, match="K="):
+        obs.dominant_mode(x, K=0)
 
 
 def test_resolve_observables():

@@ -4,7 +4,7 @@ Tokens are particles on the unit sphere S^{d-1}; a deep stack of attention layer
 in time. See the README and docs/ for the guide, THEORY for the equations.
 """
 
-from . import densities, io, meanfield, observables, sphere, transport
+from . import densities, io, meanfield, observables, sphere, sweep, transport
 from ._version import __version__
 from .integrate import METHODS, simulate
 from .model import AttentionModel, random_matrices
@@ -24,6 +24,7 @@ __all__ = [
     "random_matrices",
     "simulate",
     "sphere",
+    "sweep",
     "transport",
     "velocity",
 ]

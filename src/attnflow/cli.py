@@ -1,4 +1,5 @@
-"""The ``attnflow`` command line (typer): simulate, plot, animate, demo, predict, reproduce, bench, version.
+"""The ``attnflow`` command line (typer): simulate, plot, animate, demo, predict, reproduce, sweep,
+plot-sweep, bench, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
 :mod:`attnflow.plot`, the demo in :mod:`attnflow.demo`. Configuration and validation errors
@@ -303,6 +304,63 @@ def reproduce(
                    f"{_escape(str(out / key / 'report.md'))}", highlight=False)
     if failed:
         _out.print("[yellow]some claims were not reproduced: see the reports for why[/]")
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="TOML sweep file: a run file plus [sweep] (docs/sweeps.md).",
+                                           metavar="CONFIG.toml")],
+    store: Annotated[Path, typer.Option("--store", "-s", help="Zarr store of the sweep.")] = Path(
+        "sweep.zarr"),
+    scheduler: Annotated[str | None, typer.Option(
+        help='Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786), or "serial" to run '
+             "in this process; default: a local cluster of --workers processes.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes of the local cluster (default: the CPU count).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Compute only the cells missing from --store.")
+                      ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --store.")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="With --resume, also recompute cells that failed.")] = False,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal).",
+        show_default=False)] = None,
+) -> None:
+    """Run every cell of a parameter sweep on Dask and store the grid in --store."""
+    from .sweep import load_sweep, run_sweep
+
+    try:
+        spec = load_sweep(config)
+    except FileNotFoundError:
+        _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
+    except ValueError as exc:
+        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+    _err.print(f"{spec!r}: {spec.size} cells -> {_escape(str(store))}", highlight=False)
+    try:
+        summary = run_sweep(spec, store, scheduler=scheduler, workers=workers, resume=resume,
+                            overwrite=overwrite, retry_failed=retry_failed, progress=progress)
+    except (ValueError, FileExistsError) as exc:
+        _fail(_escape(str(exc)))
+    except OSError as exc:
+        _fail(f"cannot reach the Dask scheduler {_escape(str(scheduler))} ({_escape(str(exc))}). "
+              "Fix: check the address (tcp://HOST:PORT) and that the scheduler is running.")
+    except KeyboardInterrupt:
+        _err.print(f"[yellow]interrupted[/]: finished cells are in {_escape(str(store))}; continue with "
+                   f"`attnflow sweep {_escape(str(config))} --store {_escape(str(store))} --resume`",
+                   highlight=False)
+        raise typer.Exit(130) from None
+    rows = [("store", str(store)), ("cells", str(summary.total)),
+            ("already done", str(summary.already_done)), ("computed", str(summary.computed)),
+            ("failed", str(summary.failed)), ("missing", str(summary.missing)),
+            ("workers", str(summary.workers)),
+            ("wall time", f"{summary.seconds:.1f} s ({summary.rate:.3g} cells/s)")]
+    _out.print(_table("sweep", rows))
+    for index, message in list(summary.failures.items())[:5]:
+        _err.print(f"[yellow]failed cell[/] {spec.coords(index)}: {_escape(message)}", highlight=False)
+    if summary.missing:
+        _err.print(f"[yellow]{summary.missing} cells were lost[/] (workers died too often); compute them "
+                   "with --resume", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -39,6 +39,7 @@ __all__ = [
     "Observable",
     "clustering_density",
     "clusters",
+    "dominant_mode",
     "energy",
     "fourier_modes",
     "log_energy",
@@ -568,14 +569,47 @@ def _obs_cluster_count(model: AttentionModel, x: np.ndarray) -> float | np.ndarr
     return _per_item(lambda xb: float(clusters(xb, 1e-3).count), x)
 
 
+def dominant_mode(x, K: int = 32) -> float | np.ndarray:
+    """The Fourier mode with the largest amplitude on S^1: argmax_{1 <= k <= K} |mu_hat_k|.
+
+    For k equally spaced clusters |mu_hat_k| = 1 and the multiples of k tie with it; ties go
+    to the smaller k, so the result is k. During the linear phase from a uniform start it is
+    the fastest-growing mode k_max(beta) [B]; at t = 0 it is noise (|mu_hat_k| ~ N^{-1/2}).
+
+    Parameters
+    ----------
+    x : (n, 2) or (B, n, 2) points on S^1.
+    K : int >= 1, the largest mode considered.
+
+    Returns
+    -------
+    float (an integer value) for (n, 2) input, (B,) array for (B, n, 2) input.
+    """
+    K = _integer("K", K, 1, "pass the largest mode, e.g. K=32")
+    amp = np.abs(fourier_modes(x, K))[..., 1:]
+    # ties (equal up to rounding) go to the smaller k
+    top = amp.max(axis=-1, keepdims=True)
+    k = np.argmax(amp >= top - 1e-12, axis=-1) + 1.0
+    return float(k) if np.ndim(k) == 0 else k
+
+
+def _obs_dominant_mode(model: AttentionModel, x: np.ndarray) -> float | np.ndarray:
+    x = _registry_points(model, x)
+    if x.shape[-1] != 2:
+        raise fail("observables", "dominant_mode", f"needs points on S^1, got d = {x.shape[-1]}",
+                   "drop dominant_mode for d > 2 (use order_parameter or cluster_count)")
+    return dominant_mode(x)
+
+
 #: name -> observable(model, x); x of shape (n, d) gives a float ((B, n, d) gives (B,)).
-#: "order_parameter_2" (R_2) exists only on S^1; tolerances are tol = 1e-3.
+#: "order_parameter_2" (R_2) and "dominant_mode" exist only on S^1; tolerances are tol = 1e-3.
 OBSERVABLES: dict[str, Observable] = {
     "energy": _obs_energy,
     "order_parameter": _obs_order_parameter,
     "order_parameter_2": _obs_order_parameter_2,
     "clustering_density": _obs_clustering_density,
     "cluster_count": _obs_cluster_count,
+    "dominant_mode": _obs_dominant_mode,
 }
 
 

@@ -1,0 +1,247 @@
+"""Tests of attnflow.sweep: grid parsing, cell seeds, the store, resume, and Dask fault tolerance."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attnflow import sphere
+from attnflow.sweep import load_sweep, open_sweep, parse_sweep, run_cell, run_sweep
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SMALL = EXAMPLES / "sweep-small.toml"
+DATA_VARS = ("clustering_density", "order_parameter", "cluster_count")
+
+
+def small_doc() -> dict:
+    with SMALL.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_sweep(SMALL)
+
+
+@pytest.fixture(scope="module")
+def serial(spec, tmp_path_factory):
+    """The reference: every cell computed in this process, no Dask."""
+    path = tmp_path_factory.mktemp("serial") / "serial.zarr"
+    summary = run_sweep(spec, path, scheduler="serial", progress=False)
+    assert summary.computed == spec.size == 16 and summary.failed == 0
+    return open_sweep(path).load()
+
+
+# -- the grid ---------------------------------------------------------------------------------------
+def test_the_small_example_parses_into_its_grid(spec):
+    assert spec.dims == ("d", "beta", "replica")
+    assert spec.shape == (2, 4, 2) and spec.size == 16
+    np.testing.assert_allclose(spec.axes[1].values, np.linspace(0.5, 4.0, 4), rtol=0, atol=1e-15)
+    assert spec.variables() == DATA_VARS
+    np.testing.assert_allclose(spec.times(), np.arange(0, 6.01, 0.5), atol=1e-12)
+    cfg = spec.cell_config((1, 2, 1))
+    assert cfg.model.d == 3 and cfg.model.beta == spec.axes[1].values[2]
+    assert cfg.init.batch == 8 and cfg.init.n == 16 and not cfg.run.save_states
+    assert cfg.init.seed == spec.cell_seed((1, 2, 1))
+    assert spec.fixed()["n"] == 16 and spec.fixed()["method"] == "layer"
+
+
+def test_cell_seeds_are_distinct_stable_and_follow_seed_axes(spec):
+    seeds = {spec.cell_seed(i) for i in spec.cells()}
+    assert len(seeds) == spec.size
+    again = load_sweep(SMALL)
+    assert [again.cell_seed(i) for i in again.cells()] == [spec.cell_seed(i) for i in spec.cells()]
+    # adding a beta value does not change the seeds of the cells that were there
+    doc = small_doc()
+    doc["sweep"]["axes"]["beta"] = [*spec.axes[1].values, 5.0]
+    longer = parse_sweep(doc)
+    assert longer.cell_seed((0, 1, 1)) == spec.cell_seed((0, 1, 1))
+    # common random numbers: seeds that ignore beta are shared along beta
+    doc = small_doc()
+    doc["sweep"]["seed_axes"] = ["d", "replica"]
+    common = parse_sweep(doc)
+    assert common.cell_seed((0, 0, 1)) == common.cell_seed((0, 3, 1)) != common.cell_seed((0, 3, 0))
+    doc["sweep"]["seed"] = 1
+    assert parse_sweep(doc).cell_seed((0, 0, 1)) != common.cell_seed((0, 0, 1))
+
+
+def test_a_cell_equals_a_plain_simulation_with_its_seed(spec):
+    from attnflow import simulate
+
+    idx = (0, 3, 1)
+    res = run_cell(spec, idx)
+    cfg = spec.cell_config(idx)
+    x0 = sphere.uniform(16, 2, seed=spec.cell_seed(idx), batch=8)
+    sol = simulate(cfg.build_model(), x0, 6.0, 0.1, "layer", save_at=spec.times(),
+                   observables=list(DATA_VARS), save_states=False)
+    assert res.status == 1
+    for name in DATA_VARS:
+        np.testing.assert_array_equal(res.values[name], sol.observables[name].T)   # (sample, time)
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda d: d["sweep"]["axes"].update(betta=[1.0]), "'betta' is not a short axis name"),
+        (lambda d: d["sweep"]["axes"].update({"run.t1": [1.0, 2.0]}), "cannot be an axis"),
+        (lambda d: d["sweep"]["axes"].update(beta=[]), "holds no values"),
+        (lambda d: d["sweep"]["axes"].update(beta={"start": 1.0, "stop": 2.0}), "no 'num'"),
+        (lambda d: d["sweep"]["axes"].update(beta=[1.0, 1.0]), "repeats a value"),
+        (lambda d: d["sweep"]["axes"].update(replica=0), "must be >= 1"),
+        (lambda d: d["sweep"]["axes"].update(d=[2, 1]), "[model].d"),
+        (lambda d: d["sweep"].update(sampels=4), "'sampels'"),
+        (lambda d: d["sweep"].update(seed_axes=["gamma"]), "seed_axes"),
+        (lambda d: d["run"].update(save_states=True), "observables only"),
+        (lambda d: d["sweep"]["axes"].update({"model.A.seed": [0, 1]}), "is not a table"),
+        (lambda d: d.pop("sweep"), "no [sweep] section"),
+    ],
+)
+def test_bad_sweep_files_name_the_key_and_the_fix(edit, fragment):
+    doc = small_doc()
+    edit(doc)
+    with pytest.raises(ValueError, match="Fix") as info:
+        parse_sweep(doc)
+    assert fragment in str(info.value)
+
+
+def test_a_random_matrix_seed_can_be_an_axis():
+    doc = small_doc()
+    doc["model"]["A"] = {"ensemble": "ginibre", "seed": 0}
+    doc["sweep"]["axes"] = {"model.A.seed": [0, 1, 2], "replica": 1}
+    spec = parse_sweep(doc)
+    assert spec.dims == ("A_seed", "replica")
+    mats = [spec.cell_config((i, 0)).build_model().A for i in range(3)]
+    assert not np.allclose(mats[0], mats[1]) and not np.allclose(mats[1], mats[2])
+
+
+# -- the store --------------------------------------------------------------------------------------
+def test_the_serial_store_holds_every_cell_once(serial, spec):
+    assert serial.attrs["axes"] == ["d", "beta", "replica"]
+    assert serial["clustering_density"].dims == ("d", "beta", "replica", "sample", "time")
+    assert np.all(serial["status"].values == 1) and np.all(serial["write_count"].values == 1)
+    for name in DATA_VARS:
+        assert np.all(np.isfinite(serial[name].values))
+    dens = serial["clustering_density"].values
+    assert np.all((dens >= 0) & (dens <= 1))
+    np.testing.assert_array_equal(serial["seed"].values.reshape(-1),
+                                  [spec.cell_seed(i) for i in spec.cells()])
+    # order parameter of a uniform start ~ N^{-1/2}; clustering drives it up at small beta
+    r = serial["order_parameter"]
+    assert float(r.isel(time=0).mean()) < 0.4
+    assert float(r.sel(d=2, beta=0.5).isel(time=-1).mean()) > 0.8
+
+
+def test_keep_samples_false_stores_mean_and_std(tmp_path, serial):
+    doc = small_doc()
+    doc["sweep"]["keep_samples"] = False
+    spec = parse_sweep(doc)
+    assert spec.variables() == tuple(v for n in DATA_VARS for v in (n, f"{n}_std"))
+    run_sweep(spec, tmp_path / "avg.zarr", scheduler="serial", progress=False)
+    ds = open_sweep(tmp_path / "avg.zarr").load()
+    assert "sample" not in ds.dims
+    for name in DATA_VARS:
+        np.testing.assert_allclose(ds[name].values, serial[name].mean("sample").values, rtol=1e-14)
+        np.testing.assert_allclose(ds[f"{name}_std"].values, serial[name].std("sample").values,
+                                   rtol=1e-12, atol=1e-15)
+
+
+def test_interrupted_sweep_resumes_computing_only_the_missing_cells(tmp_path, spec, serial):
+    path = tmp_path / "s.zarr"
+    seen = []
+
+    def stop_after_five(res):
+        seen.append(res.index)
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, path, scheduler="serial", progress=False, callback=stop_after_five)
+    ds = open_sweep(path).load()
+    assert int((ds["status"] == 1).sum()) == 5                  # the five delivered cells are kept
+    assert np.isnan(ds["order_parameter"].values).sum() == 11 * 8 * 13
+    with pytest.raises(FileExistsError, match="resume"):
+        run_sweep(spec, path, scheduler="serial", progress=False)
+    summary = run_sweep(spec, path, scheduler="serial", progress=False, resume=True)
+    assert summary.already_done == 5 and summary.computed == 11 and summary.missing == 0
+    ds = open_sweep(path).load()
+    assert np.all(ds["write_count"].values == 1)
+    for name in DATA_VARS:
+        np.testing.assert_array_equal(ds[name].values, serial[name].values)
+    again = run_sweep(spec, path, scheduler="serial", progress=False, resume=True)
+    assert again.computed == 0 and again.already_done == 16
+
+
+def test_max_cells_stops_early_and_resume_refuses_another_sweep(tmp_path, spec):
+    path = tmp_path / "s.zarr"
+    first = run_sweep(spec, path, scheduler="serial", progress=False, max_cells=3)
+    assert first.computed == 3 and first.missing == 13
+    doc = small_doc()
+    doc["sweep"]["seed"] = 7
+    with pytest.raises(ValueError, match="different sweep"):
+        run_sweep(parse_sweep(doc), path, scheduler="serial", progress=False, resume=True)
+    replaced = run_sweep(parse_sweep(doc), path, scheduler="serial", progress=False, overwrite=True,
+                         max_cells=1)
+    assert replaced.already_done == 0 and replaced.computed == 1
+
+
+def test_a_cell_that_blows_up_is_recorded_as_failed(tmp_path):
+    # USA at a huge beta overflows the field: the cell fails, the sweep goes on
+    doc = small_doc()
+    doc["model"]["normalization"] = "usa"
+    doc["sweep"]["axes"] = {"beta": [1.0, 900.0]}
+    spec = parse_sweep(doc)
+    summary = run_sweep(spec, tmp_path / "f.zarr", scheduler="serial", progress=False)
+    assert summary.computed == 1 and summary.failed == 1
+    assert "overflow" in summary.failures[(1,)].lower() or "finite" in summary.failures[(1,)].lower()
+    ds = open_sweep(tmp_path / "f.zarr").load()
+    np.testing.assert_array_equal(ds["status"].values, [1, -1])
+    assert np.all(np.isnan(ds["order_parameter"].sel(beta=900.0).values))
+    retried = run_sweep(spec, tmp_path / "f.zarr", scheduler="serial", progress=False, resume=True,
+                        retry_failed=True)
+    assert retried.failed == 1 and retried.already_done == 1
+
+
+def test_open_sweep_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        open_sweep(tmp_path / "none.zarr")
+
+
+# -- Dask -------------------------------------------------------------------------------------------
+def test_local_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path, spec, serial):
+    """2 worker processes over TCP on loopback; one is SIGKILLed while cells are running."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1") as cluster, \
+            distributed.Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        pids = client.run(os.getpid)
+        killed: list[int] = []
+
+        def kill_one_busy_worker(res):
+            if killed:
+                return
+            busy = [w for w, tasks in client.processing().items() if tasks and w in pids]
+            victim = busy[0] if busy else next(iter(pids))
+            killed.append(pids[victim])
+            os.kill(pids[victim], signal.SIGKILL)
+
+        summary = run_sweep(spec, tmp_path / "dask.zarr", client=client, progress=False,
+                            callback=kill_one_busy_worker)
+        after = client.run(os.getpid)
+    assert killed and killed[0] not in after.values()          # the worker really died
+    assert summary.computed + summary.already_done == 16 and summary.lost == 0
+    ds = open_sweep(tmp_path / "dask.zarr").load()
+    assert np.all(ds["status"].values == 1)
+    assert np.all(ds["write_count"].values == 1)               # no cell written twice
+    for name in DATA_VARS:
+        np.testing.assert_array_equal(ds[name].values, serial[name].values)
