@@ -104,15 +104,17 @@ def test_energy_non_decreasing_usa_v_equals_a_symmetric():
 def test_batch_equals_single_runs(method):
     model = _random_model(3, 1.0, "sa", 5)
     xb = af.sphere.uniform(20, 3, seed=8, batch=3)
-    sb = af.simulate(model, xb, 1.0, 0.05, method, save_at=[0, 0.5, 1.0],
-                     observables=["order_parameter"])
+    names = ["order_parameter", "clustering_density", "energy", "cluster_count"]
+    # registry observables see the whole batch at once, a user's callable one member at a time
+    user = {"first_coordinate": lambda m, x: float(x[0, 0])}
+    sb = af.simulate(model, xb, 1.0, 0.05, method, save_at=[0, 0.5, 1.0], observables=[*names, user])
     assert sb.x.shape == (3, 3, 20, 3) and sb.observables["order_parameter"].shape == (3, 3)
     for b in range(3):
         s1 = af.simulate(model, xb[b], 1.0, 0.05, method, save_at=[0, 0.5, 1.0],
-                         observables=["order_parameter"])
+                         observables=[*names, user])
         np.testing.assert_array_equal(sb.x[:, b], s1.x)
-        np.testing.assert_array_equal(sb.observables["order_parameter"][:, b],
-                                      s1.observables["order_parameter"])
+        for name in [*names, "first_coordinate"]:
+            np.testing.assert_array_equal(sb.observables[name][:, b], s1.observables[name])
 
 
 def test_permuting_particles_permutes_trajectories():

@@ -278,6 +278,12 @@ def test_clustering_density_conventions_and_batch():
     got = obs.clustering_density(xb, 0.1, block=6)
     assert got.shape == (3,)
     np.testing.assert_array_equal(got, [obs.clustering_density(x, 0.1) for x in xb])
+    # the stacked-Gram path (n * n <= 2^14, chunks of 1310 systems for n = 20) counts the same
+    # pairs as the row blocks, here on concentrated vMF clouds where many pairs are close
+    many = sphere.von_mises_fisher(20, np.array([0.0, 1.0]), 3000.0, seed=3, batch=2000)
+    fast = obs.clustering_density(many, 1e-3)
+    assert 0.05 < fast.mean() < 0.95
+    np.testing.assert_array_equal(fast, obs.clustering_density(many, 1e-3, block=20))
     for tol in (0, 2, -1.0, float("nan"), "a"):
         with pytest.raises(ValueError, match="tol="):
             obs.clustering_density(xb, tol)

@@ -64,6 +64,29 @@ def test_batch_equals_single():
         np.testing.assert_array_equal(vb[b], af.velocity(m, xb[b]))
 
 
+@pytest.mark.parametrize("normalization", ["sa", "usa"])
+def test_many_small_systems_are_batched_without_changing_a_bit(normalization):
+    # n * n <= 2^14: the dense backend evaluates stacked (b, n, n) products in chunks of
+    # 2^19 / n^2 = 52 systems for n = 100; each member must equal its own evaluation
+    from attnflow.velocity import dense
+
+    m = _random_model(3, 2.5, normalization, seed=4)
+    xb = af.sphere.uniform(100, 3, seed=2, batch=120)
+    yb = dense.attention_output(m, xb)
+    for b in (0, 51, 52, 119):
+        np.testing.assert_array_equal(yb[b], dense.attention_output(m, xb[b]))
+    # a member whose bound shift underflows falls back to the exact row maxima
+    d = 3
+    x = af.sphere.angles_to_points(np.array([0.0, 2.0, 4.0]))
+    x = np.concatenate([x, np.zeros((3, 1))], axis=1)
+    x[0] = [0.0, 0.0, 1.0]
+    hot = af.AttentionModel(d=d, beta=2000.0, A=3.0 * np.eye(d), normalization="sa")
+    both = np.stack([x, af.sphere.uniform(3, 3, seed=1)])
+    y = dense.attention_output(hot, both)
+    assert np.all(np.isfinite(y))
+    np.testing.assert_array_equal(y[0], dense.attention_output(hot, x))
+
+
 def test_usa_overflow_is_reported():
     m = af.AttentionModel(d=3, beta=800.0, normalization="usa")
     x = af.sphere.uniform(10, 3, seed=0)

@@ -31,7 +31,7 @@ import numpy as np
 from ._checks import check_points, fail, finite_float
 from ._version import __version__
 from .model import AttentionModel
-from .observables import resolve_observables
+from .observables import OBSERVABLES, resolve_observables
 from .solution import Solution
 from .sphere import retract, tangent_project
 from .velocity import resolve_backend
@@ -311,7 +311,9 @@ class _Run:
     def record(self, t: float, x: np.ndarray) -> None:
         obs = {}                                   # all computed first: a save is atomic
         for name, fn in self.obs_fns.items():
-            if x.ndim == 3:
+            if x.ndim == 3 and fn is OBSERVABLES.get(name):      # the registry takes whole batches
+                obs[name] = np.asarray(fn(self.model, x), dtype=np.float64).reshape(x.shape[0])
+            elif x.ndim == 3:                                     # a user's callable: one by one
                 obs[name] = np.array([fn(self.model, xb) for xb in x], dtype=np.float64)
             else:
                 obs[name] = float(fn(self.model, x))

@@ -27,6 +27,10 @@ __all__ = ["attention_output", "default_block"]
 _BLOCK_ENTRIES = 1 << 19
 
 
+#: systems with n * n up to this many entries are evaluated together (batched matmul)
+_SMALL_ROWS = 1 << 14
+
+
 def default_block(n: int) -> int:
     """Rows per block so that one block of weights holds about 2^19 entries."""
     return int(max(8, min(n, _BLOCK_ENTRIES // max(n, 1))))
@@ -40,6 +44,10 @@ def attention_output(model: AttentionModel, x: np.ndarray, *, block: int | None 
     same shape and dtype.
     """
     if x.ndim == 3:
+        n = x.shape[1]
+        if block is None and n * n <= _SMALL_ROWS:       # many small systems: one batched product
+            step = max(1, _BLOCK_ENTRIES // (n * n))
+            return np.concatenate([_small_batch(model, x[k:k + step]) for k in range(0, len(x), step)])
         return np.stack([attention_output(model, xb, block=block) for xb in x])
     n = x.shape[0]
     dtype = x.dtype
@@ -74,6 +82,36 @@ def attention_output(model: AttentionModel, x: np.ndarray, *, block: int | None 
             out[i0:i1] = num / den[:, None]
         else:
             out[i0:i1] = _scale_usa(num, m, n, model)
+    return out
+
+
+def _small_batch(model: AttentionModel, x: np.ndarray) -> np.ndarray:
+    """attention_output of a batch (b, n, d) of small systems with stacked (b, n, n) products.
+
+    The same operations as the row-block path with one block per system, so each member
+    equals its own evaluation; a member with an underflowing row goes through that path.
+    """
+    dtype = x.dtype
+    A = None if model.A is None else model.A.astype(dtype)
+    V = None if model.V is None else model.V.astype(dtype)
+    beta = dtype.type(model.beta)
+    xa = x if A is None else x @ A.T
+    xv = x if V is None else x @ V.T
+    shift = abs(beta) * np.linalg.norm(xa, axis=-1)                  # (b, n)
+    s = xa @ np.ascontiguousarray(x.transpose(0, 2, 1))               # (b, n, n)
+    s *= beta
+    s -= shift[..., None]
+    np.exp(s, out=s)
+    den = s.sum(axis=-1)
+    num = s @ xv
+    n = x.shape[1]
+    if model.normalization == "sa":
+        out = num / den[..., None]
+    else:
+        out = _scale_usa(num.reshape(-1, x.shape[2]), shift.reshape(-1), n, model).reshape(x.shape)
+    tiny = np.finfo(dtype).tiny / np.finfo(dtype).eps
+    for k in np.flatnonzero((den < tiny).any(axis=1)):                # rare: exact row maxima
+        out[k] = attention_output(model, x[k])
     return out
 
 
