@@ -245,3 +245,38 @@ def test_local_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_pat
     assert np.all(ds["write_count"].values == 1)               # no cell written twice
     for name in DATA_VARS:
         np.testing.assert_array_equal(ds[name].values, serial[name].values)
+
+
+# -- the command line -------------------------------------------------------------------------------
+def test_cli_sweep_resume_and_plot_sweep(tmp_path):
+    from typer.testing import CliRunner
+
+    from attnflow.cli import app
+
+    runner = CliRunner()
+    store = tmp_path / "small.zarr"
+    args = ["sweep", str(SMALL), "--store", str(store), "--scheduler", "serial", "--no-progress"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "computed" in first.output and "16" in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = runner.invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert open_sweep(store)["write_count"].values.max() == 1       # nothing recomputed
+    png = tmp_path / "pd.png"
+    drawn = runner.invoke(app, ["plot-sweep", str(store), "--var", "clustering_density", "--x", "beta",
+                                "--facet", "d", "--theory", "equiangular", "--out", str(png)])
+    assert drawn.exit_code == 0, drawn.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    curve = runner.invoke(app, ["plot-sweep", str(store), "--var", "cluster_count", "--x", "beta",
+                                "--curve", "--select", "d=2", "--theory", "kmax"])
+    assert curve.exit_code == 0, curve.output
+    assert (tmp_path / "small_cluster_count.png").exists()
+    bad = runner.invoke(app, ["plot-sweep", str(store), "--var", "clustering_densty", "--x", "beta",
+                              "--facet", "d"])
+    assert bad.exit_code == 2 and "clustering_density" in bad.output and "Traceback" not in bad.output
+    typo = tmp_path / "typo.toml"
+    typo.write_text(SMALL.read_text().replace("samples = 8", "sample = 8"))
+    wrong = runner.invoke(app, ["sweep", str(typo), "--store", str(tmp_path / "t.zarr")])
+    assert wrong.exit_code == 2 and "'sample'" in wrong.output

@@ -363,6 +363,72 @@ def sweep(
         raise typer.Exit(1)
 
 
+def _parse_select(items: list[str]) -> dict:
+    """["d=2", "normalization=sa"] -> {"d": 2, "normalization": "sa"} (numbers parsed)."""
+    out: dict = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            _fail(f"--select {_escape(item)}: expected NAME=VALUE. Fix: write e.g. --select d=2.")
+        value: object = text
+        for cast in (int, float):
+            try:
+                value = cast(text)
+                break
+            except ValueError:
+                continue
+        out[name.strip()] = value
+    return out
+
+
+@app.command("plot-sweep")
+def plot_sweep(
+    store: Annotated[Path, typer.Argument(help="A sweep store written by `attnflow sweep`.",
+                                          metavar="STORE.zarr")],
+    var: Annotated[str, typer.Option(help="The variable to plot (an observable of the sweep).")],
+    x: Annotated[str, typer.Option(help="The axis on the horizontal axis, e.g. beta.")],
+    y: Annotated[str, typer.Option(help="Heat map: the vertical axis (time or another axis).")] = "time",
+    curve: Annotated[bool, typer.Option("--curve", help="A line plot against --x instead of a heat map.")
+                     ] = False,
+    facet: Annotated[str | None, typer.Option(help="Heat map: one panel per value of this axis.")] = None,
+    hue: Annotated[str | None, typer.Option(help="Curve: one line per value of this axis.")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        help="NAME=VALUE fixing an axis (repeatable), e.g. --select d=2.")] = None,
+    reduce: Annotated[str, typer.Option(
+        help="Reduction over samples and replicas: mean, median, max, min, std.")] = "mean",
+    at_time: Annotated[float | None, typer.Option(
+        help="Time shown when time is not plotted (nearest saved; default the last).")] = None,
+    theory: Annotated[str | None, typer.Option(
+        help='Overlay: "equiangular" (clustering time T(beta), heat maps over beta and time) or '
+             '"kmax" (k_max(beta)).')] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="PNG path (default: STORE_VAR.png next to the store).")] = None,
+) -> None:
+    """Phase diagrams of a sweep: heat maps over two axes, or curves, with theory overlays."""
+    from .sweep import open_sweep
+    from .sweep_plot import phase_diagram, sweep_curve
+
+    try:
+        ds = open_sweep(store)
+    except FileNotFoundError as exc:
+        _fail(_escape(str(exc)))
+    except (ValueError, OSError, KeyError) as exc:
+        _fail(f"cannot read {_escape(str(store))} as a sweep ({_escape(str(exc))}). "
+              "Fix: pass a store written by `attnflow sweep`.")
+    path = out if out is not None else store.resolve().parent / f"{store.stem}_{var}.png"
+    chosen = _parse_select(select or [])
+    try:
+        if curve:
+            sweep_curve(ds, var, x, hue=hue, select=chosen or None, reduce=reduce, at_time=at_time,
+                        theory=theory, path=path)
+        else:
+            phase_diagram(ds, var, x, y, facet=facet, select=chosen or None, reduce=reduce,
+                          theory=theory, at_time=at_time, path=path)
+    except ValueError as exc:
+        _fail(_escape(str(exc)))
+    _out.print(f"wrote {_escape(str(path))}", highlight=False)
+
+
 @app.command()
 def bench(
     n: Annotated[list[int] | None, typer.Option("--n", help="Token counts (repeat the option).")] = None,
