@@ -221,7 +221,7 @@ def test_local_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_pat
     """2 worker processes over TCP on loopback; one is SIGKILLed while cells are running."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, host="127.0.0.1") as cluster, \
+                                  dashboard_address=":0", host="127.0.0.1") as cluster, \
             distributed.Client(cluster) as client:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         pids = client.run(os.getpid)

@@ -734,7 +734,7 @@ def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client, sch
         if scheduler is None:
             n = workers or os.cpu_count() or 1
             own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+                                       dashboard_address=":0", host="127.0.0.1")
             own_client = client = Client(own_cluster)
         else:
             own_client = client = Client(scheduler)
