@@ -217,6 +217,15 @@ def test_open_sweep_errors(tmp_path):
 
 
 # -- Dask -------------------------------------------------------------------------------------------
+def test_an_unreachable_scheduler_leaves_the_store_untouched(tmp_path, spec):
+    dask = pytest.importorskip("dask")
+    path = tmp_path / "s.zarr"
+    run_sweep(spec, path, scheduler="serial", progress=False, max_cells=3)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(OSError):
+        run_sweep(spec, path, scheduler="tcp://127.0.0.1:1", progress=False, overwrite=True)
+    assert int((open_sweep(path)["status"] == 1).sum()) == 3      # not replaced before connecting
+
+
 def test_local_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path, spec, serial):
     """2 worker processes over TCP on loopback; one is SIGKILLed while cells are running."""
     distributed = pytest.importorskip("distributed")

@@ -43,6 +43,7 @@ sweep keeps every finished cell and ``resume=True`` computes exactly the missing
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -582,9 +583,6 @@ class _Writer:
         self.group = zarr.open_group(str(path), mode="r+")
         self.workers: dict[str, int] = {}
 
-    def status(self) -> np.ndarray:
-        return np.asarray(self.group["status"][...])
-
     def write(self, res: CellResult) -> None:
         g, idx = self.group, tuple(res.index)
         if res.values is not None:
@@ -667,25 +665,33 @@ def run_sweep(spec: SweepSpec, store: str | os.PathLike, *, scheduler: str | Non
     finished cells are written.
     """
     path = Path(store)
-    if path.exists() and not resume:
-        if not overwrite:
-            raise FileExistsError(f"store={str(path)!r} exists. Fix: pass resume=True (--resume) to "
-                                  "compute its missing cells, or overwrite=True (--overwrite).")
-        shutil.rmtree(path)
-    if resume and path.exists():
+    reuse = resume and path.exists()
+    if path.exists() and not resume and not overwrite:
+        raise FileExistsError(f"store={str(path)!r} exists. Fix: pass resume=True (--resume) to "
+                              "compute its missing cells, or overwrite=True (--overwrite).")
+    if reuse:
         _check_same_sweep(spec, path)
+        status = np.asarray(open_sweep(path)["status"].values)
     else:
-        _create_store(spec, path)
-    writer = _Writer(spec, path)
-    status = writer.status()
+        status = np.zeros(spec.shape, dtype=np.int8)
     todo_mask = (status == 0) | ((status == -1) if retry_failed else False)
     todo = [tuple(int(i) for i in idx) for idx in np.argwhere(todo_mask)]
     already = spec.size - len(todo)
     if max_cells is not None:
         todo = todo[:max_cells]
-    summary = SweepSummary(path, spec.size, already, 0, 0, 0, 0.0, 0)
+    serial = client is None and scheduler == "serial"
+    summary = SweepSummary(path, spec.size, already, 0, 0, 0, 0.0, 1 if serial else 0)
     start = time.perf_counter()
-    with _Progress(spec.size, already, progress) as bar:
+    with contextlib.ExitStack() as stack:
+        # connect first: an unreachable scheduler leaves an existing store untouched
+        active = None if serial or not todo else stack.enter_context(_connect(client, scheduler, workers))
+        if not reuse:
+            if path.exists():
+                shutil.rmtree(path)
+            _create_store(spec, path)
+        writer = _Writer(spec, path)
+        bar = stack.enter_context(_Progress(spec.size, already, progress))
+
         def deliver(res: CellResult) -> None:
             writer.write(res)
             summary.cells_per_worker[res.worker] = summary.cells_per_worker.get(res.worker, 0) + 1
@@ -698,14 +704,11 @@ def run_sweep(spec: SweepSpec, store: str | os.PathLike, *, scheduler: str | Non
             if callback is not None:
                 callback(res)
 
-        if not todo:
-            pass
-        elif client is None and scheduler == "serial":
-            summary.workers = 1
+        if serial:
             for idx in todo:
                 deliver(run_cell(spec, idx))
-        else:
-            summary.workers, summary.lost = _run_dask(spec, todo, deliver, client, scheduler, workers)
+        elif active is not None:
+            summary.workers, summary.lost = _run_dask(spec, todo, deliver, active)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -722,22 +725,30 @@ def _check_same_sweep(spec: SweepSpec, path: Path) -> None:
                          "(--overwrite) to start over.")
 
 
-def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client, scheduler: str | None,
-              workers: int | None) -> tuple[int, int]:
-    """Submit one task per cell and deliver results as they complete; returns (workers, lost)."""
+@contextlib.contextmanager
+def _connect(client: Any, scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """The Dask client to use: ``client``, one connected to ``scheduler``, or a new LocalCluster's."""
+    if client is not None:
+        yield client
+        return
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - a dependency
         raise ImportError("sweeps need dask.distributed: pip install 'dask[distributed]'") from exc
-    own_client = own_cluster = None
-    if client is None:
-        if scheduler is None:
-            n = workers or os.cpu_count() or 1
-            own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", host="127.0.0.1")
-            own_client = client = Client(own_cluster)
-        else:
-            own_client = client = Client(scheduler)
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                          host="127.0.0.1") as cluster, Client(cluster) as own:
+            yield own
+    else:
+        with Client(scheduler) as own:
+            yield own
+
+
+def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client: Any) -> tuple[int, int]:
+    """Submit one task per cell and deliver results as they complete; returns (workers, lost)."""
+    from distributed import as_completed
+
     lost = 0
     futures = []
     try:
@@ -764,10 +775,6 @@ def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client, sch
     finally:
         for fut in futures:
             fut.cancel()
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
 
 
 class _Progress:
