@@ -285,6 +285,9 @@ def test_cli_sweep_resume_and_plot_sweep(tmp_path):
     bad = runner.invoke(app, ["plot-sweep", str(store), "--var", "clustering_densty", "--x", "beta",
                               "--facet", "d"])
     assert bad.exit_code == 2 and "clustering_density" in bad.output and "Traceback" not in bad.output
+    plan = runner.invoke(app, ["sweep", str(SMALL), "--dry-run", "--store", str(tmp_path / "dry.zarr")])
+    assert plan.exit_code == 0 and "16" in plan.output and "axis beta" in plan.output
+    assert not (tmp_path / "dry.zarr").exists()                    # a dry run writes nothing
     typo = tmp_path / "typo.toml"
     typo.write_text(SMALL.read_text().replace("samples = 8", "sample = 8"))
     wrong = runner.invoke(app, ["sweep", str(typo), "--store", str(tmp_path / "t.zarr")])

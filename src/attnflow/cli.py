@@ -325,6 +325,9 @@ def sweep(
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal).",
         show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Validate the file and print the grid and the store's size; run nothing.")
+    ] = False,
 ) -> None:
     """Run every cell of a parameter sweep on Dask and store the grid in --store."""
     from .sweep import load_sweep, run_sweep
@@ -335,6 +338,9 @@ def sweep(
         _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
     except ValueError as exc:
         _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+    if dry_run:
+        _out.print(_sweep_plan(spec))
+        return
     _err.print(f"{spec!r}: {spec.size} cells -> {_escape(str(store))}", highlight=False)
     try:
         summary = run_sweep(spec, store, scheduler=scheduler, workers=workers, resume=resume,
@@ -361,6 +367,25 @@ def sweep(
         _err.print(f"[yellow]{summary.missing} cells were lost[/] (workers died too often); compute them "
                    "with --resume", highlight=False)
         raise typer.Exit(1)
+
+
+def _sweep_plan(spec) -> Table:
+    """The grid of a sweep: its axes, cells, saved times and the size of the stored values."""
+    rows = []
+    for axis in spec.axes:
+        vals = axis.values
+        shown = ", ".join(str(v) for v in vals) if len(vals) <= 6 else (
+            f"{vals[0]:g} .. {vals[-1]:g}" if isinstance(vals[0], float) else f"{vals[0]} .. {vals[-1]}")
+        rows.append((f"axis {axis.name}", f"{len(vals)} values: {shown} ({'.'.join(axis.path)})"))
+    times = spec.times()
+    per_cell = times.size * (spec.samples if spec.samples and spec.keep_samples else 1)
+    size = spec.size * per_cell * len(spec.variables()) * 8
+    rows += [("cells", str(spec.size)), ("samples per cell", str(spec.samples or 1)),
+             ("saved times", f"{times.size} in [{times[0]:g}, {times[-1]:g}]"),
+             ("variables", ", ".join(spec.variables())),
+             ("stored values", f"{size / 1e6:.3g} MB (float64, before compression)"),
+             ("seed", f"master {spec.seed}; cell seeds depend on {', '.join(spec.seed_axes)}")]
+    return _table(f"sweep {spec.base.get('name', '')}".strip(), rows)
 
 
 def _parse_select(items: list[str]) -> dict:
