@@ -68,6 +68,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "META_VARIABLES",
     "SHORT_AXES",
     "Axis",
     "CellResult",
@@ -91,7 +92,8 @@ _FIXED_KEYS = {("run", "t0"), ("run", "t1"), ("run", "save_every"), ("run", "sav
                ("run", "observables"), ("run", "save_states"), ("init", "batch")}
 _SWEEP_KEYS = ("seed", "samples", "keep_samples", "axes", "seed_axes", "retries")
 _RESERVED_DIMS = ("time", "sample")
-_META_VARS = ("status", "seed", "wall_time", "worker", "write_count")
+#: per-cell bookkeeping variables of a sweep store (not observables)
+META_VARIABLES = ("status", "seed", "wall_time", "worker", "write_count")
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,7 +392,7 @@ def parse_sweep(data: Mapping[str, Any], source: str | None = None) -> SweepSpec
         raise ValueError("config [sweep.axes]: two keys name the same parameter. Fix: keep one.")
     names = _dim_names(paths)
     for name in names:
-        if name in _RESERVED_DIMS or name in _META_VARS:
+        if name in _RESERVED_DIMS or name in META_VARIABLES:
             raise ValueError(f"config [sweep.axes]: the dim name {name!r} is reserved. Fix: use another "
                              "parameter.")
     axes = tuple(Axis(path, name, _axis_values(f"[sweep.axes].{key}", value, path == ("replica",)))

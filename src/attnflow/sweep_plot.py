@@ -49,6 +49,7 @@ import numpy as np
 
 from ._checks import fail, finite_float
 from .plot import _finish, plt
+from .sweep import META_VARIABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -75,7 +76,6 @@ EQUIANGULAR_LABEL = "equiangular clustering time (theory)"
 KMAX_LABEL = "k_max(beta) (theory)"
 
 _REDUCED_DIMS = ("replica", "sample")          # reduced unless plotted or selected
-_META_VARS = ("status", "seed", "wall_time", "worker", "write_count")
 _COUNT_VARS = ("cluster_count", "dominant_mode")  # share their y axis with k_max
 _THEORY_KEYS = {"equiangular": ("n", "normalization", "method", "dt", "threshold"), "kmax": ("d",)}
 _THRESHOLD = 1e-3        # the pair threshold <x_i, x_j> > 0.999 of clustering_density
@@ -110,7 +110,7 @@ def _values_text(values: np.ndarray, cap: int = 8) -> str:
 
 
 def _variables(ds: xr.Dataset) -> list[str]:
-    return [str(v) for v in ds.data_vars if v not in _META_VARS]
+    return [str(v) for v in ds.data_vars if v not in META_VARIABLES]
 
 
 def _axes(ds: xr.Dataset) -> list[str]:
