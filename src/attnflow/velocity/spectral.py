@@ -86,7 +86,7 @@ _Z_EXACT = 1e-3
 #: target size of one block of work arrays, in float64 entries (2^20 = 8 MiB)
 _BLOCK_ENTRIES = 1 << 20
 #: auto-selection rule n >= slope * harmonics + offset, from measured crossovers (see ``faster``)
-_CROSSOVER = {2: (4.0, 80), 3: (4.5, 0)}
+_CROSSOVER = {2: (9.0, 250), 3: (20.0, 0)}
 
 
 def supports(model: AttentionModel, x: np.ndarray | None = None) -> bool:
@@ -97,14 +97,17 @@ def supports(model: AttentionModel, x: np.ndarray | None = None) -> bool:
 def faster(model: AttentionModel, x: np.ndarray) -> bool:
     """Whether the spectral evaluation is expected to beat the dense one for ``x``.
 
-    The spectral cost grows like n * h, h = ``harmonic_count(d, beta)``, the dense one like n^2;
-    the measured crossovers (dense time = spectral time, one run per beta on the 2-core machine)
-    lie at n ~ 130 (h = 12, beta = 0.1), 200 (h = 36, beta = 9), 230 (h = 57, beta = 30) and
-    480 (h = 97, beta = 100) on S^1, and at n ~ 300 (h = 66, beta = 0.1), 450 (h = 171,
-    beta = 1), 3000 (h = 666, beta = 9) and 8000 (h = 1711, beta = 30) on S^2. The rule
-    n >= 4 h + 80 (S^1), n >= 4.5 h (S^2) sits at or just above them. States whose rows are
-    mostly recomputed exactly (clustered tokens at strongly negative beta, see the module notes)
-    cost about one dense evaluation more than predicted here.
+    The spectral cost grows like n * h, h = ``harmonic_count(d, beta)``, the dense one like n^2.
+    Crossovers against the fused Numba kernel (the dense evaluator "auto" uses for d <= 8; 2
+    threads, best of 7, first n of two consecutive wins on a sqrt(2)-spaced grid, the 2-core
+    development machine): on S^1 n ~ 300 (h = 12, 19; beta = 0.1, 1), 340 (h = 29, beta = 5),
+    400 (h = 36, beta = 9), 900 (h = 57, 97; beta = 30, 100); on S^2 n ~ 900 (h = 66,
+    beta = 0.1), 2500 (h = 171, beta = 1), 10^4 (h = 435, beta = 5), 2 10^4 (h = 666,
+    beta = 9), 3 10^4 (h = 1711, beta = 30). The rule n >= 9 h + 250 (S^1), n >= 20 h (S^2)
+    stays within a factor 2 of the faster choice at every measured point. (The first rule,
+    4 h + 80 and 4.5 h, was measured against the NumPy row blocks, 3-10x slower than Numba.)
+    States whose rows are mostly recomputed exactly (clustered tokens at strongly negative
+    beta, see the module notes) cost about one dense evaluation more than predicted here.
     """
     if not supports(model, x):
         return False
