@@ -211,6 +211,18 @@ def test_a_cell_that_blows_up_is_recorded_as_failed(tmp_path):
     assert retried.failed == 1 and retried.already_done == 1
 
 
+def test_a_combination_that_does_not_validate_is_a_failed_cell(tmp_path):
+    # each value validates with the others' first value, but (d = 3, equispaced) does not exist
+    doc = small_doc()
+    del doc["sweep"]["samples"]
+    doc["sweep"]["axes"] = {"d": [2, 3], "init.kind": ["uniform", "equispaced"]}
+    spec = parse_sweep(doc)
+    summary = run_sweep(spec, tmp_path / "c.zarr", scheduler="serial", progress=False)
+    assert summary.computed == 3 and summary.failed == 1
+    assert "S^1" in summary.failures[(1, 1)] and "Fix" in summary.failures[(1, 1)]
+    np.testing.assert_array_equal(open_sweep(tmp_path / "c.zarr")["status"].values, [[1, 1], [1, -1]])
+
+
 def test_open_sweep_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         open_sweep(tmp_path / "none.zarr")

@@ -364,7 +364,8 @@ def sweep(
     for index, message in list(summary.failures.items())[:5]:
         _err.print(f"[yellow]failed cell[/] {spec.coords(index)}: {_escape(message)}", highlight=False)
     if summary.missing:
-        _err.print(f"[yellow]{summary.missing} cells were lost[/] (workers died too often); compute them "
+        why = "; ".join(summary.lost_reasons) or "workers died too often"
+        _err.print(f"[yellow]{summary.missing} cells were lost[/] ({_escape(why)}); compute them "
                    "with --resume", highlight=False)
         raise typer.Exit(1)
 

@@ -489,12 +489,17 @@ def run_cell(spec: SweepSpec, index: tuple[int, ...]) -> CellResult:
     """Simulate one cell and return its stored values.
 
     A run that blows up (``FloatingPointError``: a non-finite state or an overflowing USA
-    field) is a *failed* cell (status -1, NaN values, the message kept), not a crashed sweep.
+    field) and a cell whose combination of axis values does not validate (``ValueError``, e.g.
+    an ``init.mu`` of the wrong length for one of the ``d``) are *failed* cells (status -1, NaN
+    values, the message kept), not a crashed sweep: retrying them would fail the same way.
     """
     where = _prepare_worker()
-    cfg = spec.cell_config(index)
-    seed = cfg.init.seed if cfg.init.seed is not None else -1
     start = time.perf_counter()
+    try:
+        cfg = spec.cell_config(index)
+    except ValueError as exc:
+        return CellResult(tuple(index), None, -1, spec.cell_seed(index), 0.0, where, str(exc))
+    seed = cfg.init.seed if cfg.init.seed is not None else -1
     try:
         sol = cfg.simulate(progress=False)
     except FloatingPointError as exc:
@@ -517,7 +522,7 @@ def run_cell(spec: SweepSpec, index: tuple[int, ...]) -> CellResult:
 # ---------------------------------------------------------------------------------------
 def _coord(values: tuple[Any, ...]) -> np.ndarray:
     if all(isinstance(v, str) for v in values):
-        return np.array(values, dtype=str)
+        return np.array(values, dtype=object)         # variable-length strings (a Zarr v3 spec type)
     return np.array(values)
 
 
@@ -614,6 +619,7 @@ class SweepSummary:
     workers: int
     cells_per_worker: dict[str, int] = field(default_factory=dict)
     failures: dict[tuple[int, ...], str] = field(default_factory=dict)
+    lost_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def missing(self) -> int:
@@ -710,7 +716,7 @@ def run_sweep(spec: SweepSpec, store: str | os.PathLike, *, scheduler: str | Non
             for idx in todo:
                 deliver(run_cell(spec, idx))
         elif active is not None:
-            summary.workers, summary.lost = _run_dask(spec, todo, deliver, active)
+            summary.workers, summary.lost = _run_dask(spec, todo, deliver, active, summary.lost_reasons)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -747,8 +753,12 @@ def _connect(client: Any, scheduler: str | None, workers: int | None) -> Iterato
             yield own
 
 
-def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client: Any) -> tuple[int, int]:
-    """Submit one task per cell and deliver results as they complete; returns (workers, lost)."""
+def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client: Any,
+              reasons: dict[str, int]) -> tuple[int, int]:
+    """Submit one task per cell and deliver results as they complete; returns (workers, lost).
+
+    ``reasons`` collects the distinct errors of lost tasks.
+    """
     from distributed import as_completed
 
     lost = 0
@@ -764,8 +774,10 @@ def _run_dask(spec: SweepSpec, todo: list[tuple[int, ...]], deliver, client: Any
         for fut in as_completed(futures):
             try:
                 res = fut.result()
-            except Exception:                      # KilledWorker, lost data: recomputed by a resume
+            except Exception as exc:               # KilledWorker, a bug: the cell stays missing
                 lost += 1
+                key = f"{type(exc).__name__}: {exc}"[:300]
+                reasons[key] = reasons.get(key, 0) + 1
                 continue
             finally:
                 fut.release()
