@@ -223,6 +223,23 @@ def test_a_combination_that_does_not_validate_is_a_failed_cell(tmp_path):
     np.testing.assert_array_equal(open_sweep(tmp_path / "c.zarr")["status"].values, [[1, 1], [1, -1]])
 
 
+def test_a_store_is_written_by_one_sweep_at_a_time(tmp_path, spec):
+    import socket
+    import subprocess
+
+    path = tmp_path / "s.zarr"
+    lock = tmp_path / "s.zarr.lock"
+    lock.write_text(f"{os.getpid()} {socket.gethostname()}")          # a live writer
+    with pytest.raises(FileExistsError, match="another sweep"):
+        run_sweep(spec, path, scheduler="serial", progress=False, max_cells=1)
+    assert not path.exists()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    lock.write_text(f"{gone.stdout.strip()} {socket.gethostname()}")   # a writer that died
+    summary = run_sweep(spec, path, scheduler="serial", progress=False, max_cells=1)
+    assert summary.computed == 1 and not lock.exists()                # taken over, then released
+
+
 def test_open_sweep_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         open_sweep(tmp_path / "none.zarr")

@@ -673,6 +673,62 @@ def run_sweep(spec: SweepSpec, store: str | os.PathLike, *, scheduler: str | Non
     finished cells are written.
     """
     path = Path(store)
+    with _store_lock(path):
+        return _run_locked(spec, path, scheduler, workers, client, resume, overwrite, retry_failed,
+                           progress, max_cells, callback)
+
+
+@contextlib.contextmanager
+def _store_lock(path: Path) -> Iterator[None]:
+    """Hold ``STORE.lock`` (pid and host) so that two sweeps never write one store at once.
+
+    A lock left by a process that no longer runs on this host is taken over.
+    """
+    import socket
+
+    lock = path.with_name(path.name + ".lock")
+    host_here = socket.gethostname()
+    for attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            pid_text, host = "?", "?"
+            try:
+                pid_text, host = [*lock.read_text().split(maxsplit=1), "?", "?"][:2]
+                pid = int(pid_text)
+            except (OSError, ValueError):
+                pid = -1
+            if attempt == 0 and host.strip() == host_here and not _alive(pid):
+                lock.unlink(missing_ok=True)                  # stale: its process is gone
+                continue
+            raise FileExistsError(
+                f"store={str(path)!r} is being written by another sweep (process {pid_text} on "
+                f"{host.strip()}, lock file {str(lock)!r}). Fix: wait for it to finish, or delete "
+                "the lock file if that process is gone.") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{os.getpid()} {host_here}")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                                   # exists, owned by someone else
+        return True
+    return True
+
+
+def _run_locked(spec: SweepSpec, path: Path, scheduler: str | None, workers: int | None, client: Any,
+                resume: bool, overwrite: bool, retry_failed: bool, progress: bool | None,
+                max_cells: int | None, callback: Callable[[CellResult], None] | None) -> SweepSummary:
     reuse = resume and path.exists()
     if path.exists() and not resume and not overwrite:
         raise FileExistsError(f"store={str(path)!r} exists. Fix: pass resume=True (--resume) to "
