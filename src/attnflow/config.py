@@ -67,6 +67,7 @@ __all__ = [
     "RunSettings",
     "load_config",
     "parse_config",
+    "read_toml",
 ]
 
 #: integrators accepted in ``[run].method`` ("layer", "euler", "rk4", "dopri5")
@@ -607,10 +608,15 @@ def load_config(path: str | Path) -> RunConfig:
         If the file is not valid TOML or does not validate (the message names the key).
     """
     path = Path(path)
+    return parse_config(read_toml(path), source=str(path))
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML document at ``path`` as a dict; a syntax error is a ValueError with its position."""
+    path = Path(path)
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {path}: not valid TOML ({exc}). Fix: correct the syntax "
                          "at the position shown.") from None
-    return parse_config(data, source=str(path))

@@ -60,12 +60,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .config import _check_keys, _error, _show, parse_config
-
-if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .config import _check_keys, _error, _show, parse_config, read_toml
 
 __all__ = [
     "META_VARIABLES",
@@ -423,14 +418,7 @@ def parse_sweep(data: Mapping[str, Any], source: str | None = None) -> SweepSpec
 
 def load_sweep(path: str | os.PathLike) -> SweepSpec:
     """Read and validate a sweep file (TOML)."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"config {path}: not valid TOML ({exc}). Fix: correct the syntax at the "
-                         "position shown.") from None
-    return parse_sweep(data, source=str(path))
+    return parse_sweep(read_toml(path), source=str(path))
 
 
 # ---------------------------------------------------------------------------------------
