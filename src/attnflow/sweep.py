@@ -574,14 +574,14 @@ class _Writer:
     def __init__(self, spec: SweepSpec, path: Path):
         import zarr
 
-        self.spec = spec
+        self.variables = spec.variables()               # parsed once, not per cell
         self.group = zarr.open_group(str(path), mode="r+")
         self.workers: dict[str, int] = {}
 
     def write(self, res: CellResult) -> None:
         g, idx = self.group, tuple(res.index)
         if res.values is not None:
-            for name in self.spec.variables():
+            for name in self.variables:
                 g[name][idx] = res.values[name]
         wid = self.workers.setdefault(res.worker, len(self.workers))
         g["wall_time"][idx] = res.wall_time
