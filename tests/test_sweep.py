@@ -56,6 +56,27 @@ def test_the_small_example_parses_into_its_grid(spec):
     assert spec.fixed()["n"] == 16 and spec.fixed()["method"] == "layer"
 
 
+def test_the_shipped_sweep_examples_are_the_documented_grids():
+    # [GLPR] Fig. 3: SA, layer dt = 0.1, n = 32, d in {2, 8, 32, 128}, 90 betas 0.1..9, 2048
+    # samples per beta, T = 30
+    fig3 = load_sweep(EXAMPLES / "glpr-fig3.toml")
+    assert fig3.dims == ("d", "beta") and fig3.shape == (4, 90)
+    assert fig3.axes[0].values == (2, 8, 32, 128)
+    np.testing.assert_allclose(fig3.axes[1].values, np.linspace(0.1, 9.0, 90), atol=1e-15)
+    assert fig3.samples == 2048 and not fig3.keep_samples
+    cfg = fig3.cell_config((3, 89))
+    assert (cfg.model.d, cfg.model.beta, cfg.model.normalization) == (128, 9.0, "sa")
+    assert (cfg.init.n, cfg.run.method, cfg.run.dt, cfg.run.t1) == (32, "layer", 0.1, 30.0)
+    assert cfg.model.A is None and cfg.model.V is None                 # A = V = I
+    d2 = load_sweep(EXAMPLES / "glpr-fig3-d2.toml")
+    assert d2.shape == (1, 90)
+    # same master seed and coordinates: the d = 2 column of the full sweep has the same cells
+    assert [d2.cell_seed((0, i)) for i in range(90)] == [fig3.cell_seed((0, i)) for i in range(90)]
+    kmax = load_sweep(EXAMPLES / "kmax-circle.toml")
+    assert kmax.dims == ("beta",) and kmax.shape == (32,)
+    assert "dominant_mode" in kmax.variables() and kmax.cell_config((0,)).model.d == 2
+
+
 def test_cell_seeds_are_distinct_stable_and_follow_seed_axes(spec):
     seeds = {spec.cell_seed(i) for i in spec.cells()}
     assert len(seeds) == spec.size
