@@ -74,12 +74,7 @@ def simulate(
     """Run the simulation described by CONFIG.toml and store it in --out."""
     from .config import load_config
 
-    try:
-        cfg = load_config(config)
-    except FileNotFoundError:
-        _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
-    except ValueError as exc:
-        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+    cfg = _read_file(load_config, config)
     if out.exists() and not resume:
         if not overwrite:
             _fail(f"--out {_escape(str(out))} already exists. Fix: pass --resume to continue "
@@ -96,6 +91,16 @@ def simulate(
                    f"--out {out} --resume`", highlight=False)
         raise typer.Exit(130) from None
     _out.print(_summary(cfg, sol, out))
+
+
+def _read_file(loader, config: Path):
+    """``loader(config)`` (a run or sweep file), or a clean exit naming the file and the fix."""
+    try:
+        return loader(config)
+    except FileNotFoundError:
+        _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
+    except ValueError as exc:
+        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
 
 
 def _remove(path: Path) -> None:
@@ -332,12 +337,7 @@ def sweep(
     """Run every cell of a parameter sweep on Dask and store the grid in --store."""
     from .sweep import load_sweep, run_sweep
 
-    try:
-        spec = load_sweep(config)
-    except FileNotFoundError:
-        _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
-    except ValueError as exc:
-        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+    spec = _read_file(load_sweep, config)
     if dry_run:
         _out.print(_sweep_plan(spec))
         return
