@@ -73,13 +73,17 @@ def simulate(
 ) -> None:
     """Run the simulation described by CONFIG.toml and store it in --out."""
     from .config import load_config
+    from .io import remove_store
 
     cfg = _read_file(load_config, config)
     if out.exists() and not resume:
         if not overwrite:
             _fail(f"--out {_escape(str(out))} already exists. Fix: pass --resume to continue "
                   "that run, --overwrite to replace it, or choose another path.")
-        _remove(out)
+        try:
+            remove_store(out, "run", name="--out")
+        except FileExistsError as exc:
+            _fail(_escape(str(exc)))
     try:
         sol = cfg.simulate(store=out, resume=resume, progress=progress)
     except (ValueError, FileExistsError) as exc:
@@ -101,15 +105,6 @@ def _read_file(loader, config: Path):
         _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
     except ValueError as exc:
         _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
-
-
-def _remove(path: Path) -> None:
-    import shutil
-
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
 
 
 def _summary(cfg, sol, out: Path) -> Table:

@@ -27,7 +27,8 @@ from ._version import __version__
 from .model import AttentionModel
 from .solution import Solution
 
-__all__ = ["RunStore", "from_dataset", "load", "save", "save_dataset", "to_dataset"]
+__all__ = ["RunStore", "check_overwritable", "from_dataset", "load", "remove_store", "save",
+           "save_dataset", "store_kind", "to_dataset"]
 
 _CHECKPOINT = ("checkpoint_x", "checkpoint_t", "checkpoint_index", "checkpoint_h")
 
@@ -123,17 +124,113 @@ def _is_netcdf(path: Path) -> bool:
     return path.suffix.lower() in (".nc", ".nc4", ".netcdf")
 
 
+_ZARR_META = frozenset({"zarr.json", ".zgroup", ".zattrs", ".zmetadata", ".zarray"})
+
+
+def _zarr_root_attrs(path: Path) -> dict | None:
+    """Root attributes of a Zarr group at ``path`` (v3 or v2), or None if it is not one."""
+    v3, v2 = path / "zarr.json", path / ".zgroup"
+    try:
+        if v3.is_file():
+            meta = json.loads(v3.read_text())
+            if meta.get("node_type") != "group":
+                return None
+            return dict(meta.get("attributes") or {})
+        if v2.is_file():
+            attrs = path / ".zattrs"
+            return json.loads(attrs.read_text()) if attrs.is_file() else {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None
+
+
+def _foreign_entry(path: Path) -> Path | None:
+    """The first entry of a Zarr directory that is neither Zarr metadata nor an array/group."""
+    for entry in sorted(path.iterdir()):
+        if entry.name in _ZARR_META:
+            continue
+        if entry.is_dir() and not entry.is_symlink() and any(
+                (entry / m).is_file() for m in ("zarr.json", ".zarray", ".zgroup")):
+            continue
+        return entry
+    return None
+
+
+def store_kind(path: str | os.PathLike) -> str | None:
+    """``"run"`` or ``"sweep"`` when ``path`` is recognisably an attnflow store, else None.
+
+    A run store is a Zarr group (or NetCDF file) whose root attributes carry
+    ``attnflow_metadata``, or a run store in progress (it holds ``checkpoint_x``); a sweep
+    store is a Zarr group with ``kind = "attnflow sweep"``. A Zarr directory that also holds
+    files of another kind is not recognised (they might be the user's).
+    """
+    path = Path(path)
+    if path.is_symlink() or not path.exists():
+        return None
+    if path.is_file():
+        if not _is_netcdf(path):
+            return None
+        try:
+            with xr.open_dataset(path, engine="scipy") as ds:
+                return "run" if "attnflow_metadata" in ds.attrs else None
+        except Exception:                                  # not a NetCDF file we can read
+            return None
+    attrs = _zarr_root_attrs(path)
+    if attrs is None or _foreign_entry(path) is not None:
+        return None
+    if attrs.get("kind") == "attnflow sweep":
+        return "sweep"
+    if "attnflow_metadata" in attrs or (path / "checkpoint_x").is_dir():
+        return "run"
+    return None
+
+
+def check_overwritable(path: str | os.PathLike, kind: str = "run", *, name: str = "path") -> None:
+    """Raise ``FileExistsError`` unless ``path`` is an attnflow store of ``kind`` (or absent).
+
+    The guard of every ``overwrite``: a directory or file that is not recognisably an attnflow
+    store of that kind (see :func:`store_kind`) is never deleted.
+    """
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return
+    found = store_kind(path)
+    if found != kind:
+        what = (f"is an attnflow {found} store, not a {kind} store" if found else
+                f"is not an attnflow {kind} store, so overwriting it could delete your files")
+        if found is None and path.is_dir() and _zarr_root_attrs(path) is not None:
+            extra = _foreign_entry(path)
+            if extra is not None:
+                what += f" (it holds {extra.name!r}, which Zarr did not write)"
+        raise FileExistsError(f"{name}={str(path)!r} {what}; nothing was deleted. "
+                              "Fix: choose a new path, or remove it yourself if it is yours to delete")
+
+
+def remove_store(path: str | os.PathLike, kind: str = "run", *, name: str = "path") -> None:
+    """Delete ``path`` if it is an attnflow store of ``kind`` ("run" or "sweep"), else refuse
+    with the ``FileExistsError`` of :func:`check_overwritable` (nothing is deleted then)."""
+    path = Path(path)
+    check_overwritable(path, kind, name=name)
+    if not path.exists():
+        return
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def save(sol: Solution, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a run to ``path``: Zarr (a directory) by default, NetCDF when it ends in ``.nc``.
 
-    Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is false.
+    Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is false, or if
+    ``overwrite`` is true but ``path`` is not an attnflow run store (it is never deleted then).
     """
     path = Path(path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not overwrite:
             raise FileExistsError(f"path={str(path)!r} exists. Fix: pass overwrite=True or "
                                   "choose another path")
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        remove_store(path, "run")
     ds = to_dataset(sol)
     if _is_netcdf(path):
         ds.to_netcdf(path, engine="scipy")

@@ -49,7 +49,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -721,6 +720,10 @@ def _run_locked(spec: SweepSpec, path: Path, scheduler: str | None, workers: int
     if path.exists() and not resume and not overwrite:
         raise FileExistsError(f"store={str(path)!r} exists. Fix: pass resume=True (--resume) to "
                               "compute its missing cells, or overwrite=True (--overwrite).")
+    if path.exists() and not reuse:
+        from .io import check_overwritable
+
+        check_overwritable(path, "sweep", name="store")      # before anything starts
     if reuse:
         _check_same_sweep(spec, path)
         status = np.asarray(open_sweep(path)["status"].values)
@@ -739,7 +742,9 @@ def _run_locked(spec: SweepSpec, path: Path, scheduler: str | None, workers: int
         active = None if serial or not todo else stack.enter_context(_connect(client, scheduler, workers))
         if not reuse:
             if path.exists():
-                shutil.rmtree(path)
+                from .io import remove_store
+
+                remove_store(path, "sweep", name="store")
             _create_store(spec, path)
         writer = _Writer(spec, path)
         bar = stack.enter_context(_Progress(spec.size, already, progress))
