@@ -38,10 +38,10 @@ import numpy as np
 
 from . import observables as obs
 from . import theory
-from ._checks import fail, finite_float
 from .solution import Solution
 from .sphere import points_to_angles
 from .transport import CircleDensity, w1_circle
+from .validation import fail, finite_float
 
 __all__ = [
     "ClusterHistory",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betainc, betaincinv, ive
 
-from ._checks import check_points, fail, finite_float
+from .validation import check_points, fail, finite_float
 
 __all__ = [
     "circle_kde",

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ._checks import fail
 from ._version import __version__
 from .model import AttentionModel
 from .solution import Solution
+from .validation import fail
 
 __all__ = ["RunStore", "check_overwritable", "from_dataset", "load", "remove_store", "save",
            "save_dataset", "store_kind", "to_dataset"]

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._checks import fail, finite_float, square_matrix
+from .validation import fail, finite_float, square_matrix
 
 __all__ = ["ENSEMBLES", "AttentionModel", "random_matrices"]
 

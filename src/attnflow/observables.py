@@ -28,9 +28,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from scipy.special import ive
 
-from ._checks import fail, finite_float
 from .model import AttentionModel
 from .sphere import points_to_angles
+from .validation import fail, finite_float
 from .velocity.dense import default_block
 
 __all__ = [

@@ -297,8 +297,8 @@ def summary_figure(sol: Solution, path: str | os.PathLike | None = None) -> Figu
 # ---------------------------------------------------------------------------------------
 def _config(x, name: str = "x", index: int = -1) -> tuple[np.ndarray, str]:
     """One configuration (n, d) from an array (n, d) or a Solution (state ``index``)."""
-    from ._checks import fail
     from .solution import Solution
+    from .validation import fail
 
     note = ""
     if isinstance(x, Solution):
@@ -354,8 +354,8 @@ def particles_with_prediction(x, predicted_angles=None, predicted_points=None,
     -------
     matplotlib.figure.Figure
     """
-    from ._checks import fail
     from .sphere import points_to_angles
+    from .validation import fail
 
     pts, note = _config(x, "x", index)
     d = pts.shape[1]
@@ -399,10 +399,10 @@ def particles_with_prediction(x, predicted_angles=None, predicted_points=None,
 
 
 def _kymo_data(t, theta, rho, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    from ._checks import fail
     from .meanfield.circle import CircleSolution
     from .solution import Solution
     from .sphere import points_to_angles
+    from .validation import fail
 
     if isinstance(t, CircleSolution):
         return (np.asarray(t.t, float), np.asarray(t.theta, float), np.asarray(t.rho, float),
@@ -503,8 +503,8 @@ def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike
     -------
     matplotlib.figure.Figure
     """
-    from ._checks import fail
     from .analysis import LinearPhase
+    from .validation import fail
 
     if isinstance(t, LinearPhase):
         lp = t
@@ -585,8 +585,8 @@ def inner_product_histogram(x, path: str | os.PathLike | None = None, *, bins: i
     -------
     matplotlib.figure.Figure
     """
-    from ._checks import fail
     from .solution import Solution
+    from .validation import fail
 
     if isinstance(x, Solution):
         states, note = _states(x)
@@ -660,7 +660,7 @@ def animate(sol: Solution, path: str | os.PathLike, fps: int = 20, max_frames: i
     """
     from matplotlib import animation
 
-    from ._checks import fail
+    from .validation import fail
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import fail, finite_float
+from .validation import fail, finite_float
 
 __all__ = [
     "angles_to_points",

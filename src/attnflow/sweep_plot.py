@@ -47,9 +47,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import fail, finite_float
 from .plot import _finish, plt
 from .sweep import META_VARIABLES
+from .validation import fail, finite_float
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr

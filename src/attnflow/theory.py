@@ -51,8 +51,8 @@ from scipy.integrate import quad, solve_ivp
 from scipy.sparse.linalg import eigsh
 from scipy.special import gammaln, ive
 
-from ._checks import fail, finite_float
 from .model import AttentionModel
+from .validation import fail, finite_float
 
 __all__ = [
     "ZeroTemperatureMap",

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import fail
 from .sphere import geodesic_distance, points_to_angles
+from .validation import fail
 
 __all__ = ["CircleDensity", "w1_circle", "wasserstein_circle", "wasserstein_sphere"]
 

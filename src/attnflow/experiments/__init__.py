@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from .._checks import fail
+from ..validation import fail
 from .report import Claim, Report, compare
 
 __all__ = ["EXPERIMENTS", "Claim", "Report", "compare", "run_experiment"]

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import ive
 
-from .._checks import fail, finite_float, square_matrix
+from ..validation import fail, finite_float, square_matrix
 
 __all__ = ["CircleSolution", "CircleSolver", "ResolutionWarning"]
 

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import gammaln, ive, roots_jacobi
 
-from .._checks import fail, finite_float
+from ..validation import fail, finite_float
 from .circle import ResolutionWarning
 
 __all__ = [

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_points, fail
 from ..model import AttentionModel
 from ..sphere import tangent_project
+from ..validation import check_points, fail
 from . import dense, spectral
 
 __all__ = ["Backend", "attention_output", "backends", "register_backend", "resolve_backend",

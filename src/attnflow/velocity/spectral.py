@@ -74,8 +74,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ive
 
-from .._checks import fail
 from ..model import AttentionModel
+from ..validation import fail
 
 __all__ = ["attention_output", "faster", "harmonic_count", "order", "supports"]
 

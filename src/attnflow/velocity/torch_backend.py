@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import fail
 from ..model import AttentionModel
+from ..validation import fail
 
 __all__ = ["attention_output", "available", "cuda_available", "default_device"]
 
