@@ -40,26 +40,8 @@ def test_rk4_matches_tight_ode_solve(case):
     sol = af.simulate(model, x0, t1=4.0, dt=0.01, method="rk4", save_at=times)
     ref = _reference(model, x0, times)
     np.testing.assert_array_equal(sol.t, times)                     # save times hit exactly
-    assert np.abs(sol.x - ref).max() < 1e-6
+    assert np.abs(sol.x - ref).max() < 5e-10                       # measured 1.4e-10
     np.testing.assert_allclose(np.linalg.norm(sol.x, axis=-1), 1.0, atol=1e-12)
-
-
-def _order(method, dts):
-    model, n = CASES["sa-S3"]
-    x0 = af.sphere.uniform(n, model.d, seed=3)
-    ref = _reference(model, x0, np.array([0.0, 1.0]))[-1]
-    errs = [np.abs(af.simulate(model, x0, 1.0, dt, method).x[-1] - ref).max() for dt in dts]
-    return np.polyfit(np.log(dts), np.log(errs), 1)[0]
-
-
-@pytest.mark.parametrize("method,dts", [
-    ("rk4", [0.2, 0.1, 0.05, 0.025]),
-    ("euler", [0.02, 0.01, 0.005, 0.0025]),
-    ("layer", [0.02, 0.01, 0.005, 0.0025]),
-])
-def test_measured_order(method, dts):
-    slope = _order(method, dts)
-    assert abs(slope - af.METHODS[method]) < 0.25, slope
 
 
 @pytest.mark.parametrize("rtol", [1e-6, 1e-9])
@@ -69,7 +51,7 @@ def test_adaptive_meets_tolerance(rtol):
     times = np.linspace(0, 4, 5)
     sol = af.simulate(model, x0, 4.0, 0.1, "dopri5", save_at=times, rtol=rtol, atol=rtol / 100)
     err = np.abs(sol.x - _reference(model, x0, times)).max()
-    assert err < 20 * rtol, err
+    assert err < 2 * rtol, err                                      # measured 0.14-0.3 rtol
     np.testing.assert_array_equal(sol.t, times)
     np.testing.assert_allclose(np.linalg.norm(sol.x, axis=-1), 1.0, atol=1e-12)
     assert sol.metadata["n_steps"] > 0
@@ -157,6 +139,19 @@ def test_simulate_input_errors():
     bad[3, 0] = np.nan
     with pytest.raises(ValueError, match=r"x0=.*NaN.*index \(3,\)"):
         af.simulate(model, bad, 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"method=\['rk4'\]: is not a known integrator"):
+        af.simulate(model, x0, 1.0, 0.1, ["rk4"])
+    with pytest.raises(ValueError, match=r"normalize='no': is not True or False"):
+        af.simulate(model, x0, 1.0, 0.1, normalize="no")
+    with pytest.raises(ValueError, match=r"x0=.*is complex"):
+        af.simulate(model, x0 + 0j, 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"x0=.*batch of zero systems"):
+        af.simulate(model, np.empty((0, 5, 3)), 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"observables\['vec'\]=.*not one real number"):
+        af.simulate(model, x0, 1.0, 0.1, observables={"vec": lambda m, x: x.mean(axis=0)})
+    big = af.sphere.uniform(20_000, 3, seed=0)                   # 480 kB a state, 10^5 saves: 48 GB
+    with pytest.raises(ValueError, match=r"save_at=.*would keep 44.7 GiB"):
+        af.simulate(model, big, 0.2, 0.1, save_at=np.linspace(0, 0.2, 10**5))
     with pytest.raises(ValueError, match=r"x0=.*particle \(0,\).*normalize=True"):
         af.simulate(model, 1.5 * x0, 1.0, 0.1)
     sol = af.simulate(model, 1.5 * x0, 0.2, 0.1, normalize=True)

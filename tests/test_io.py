@@ -7,7 +7,8 @@ import attnflow as af
 def _run(**kw):
     model = af.AttentionModel.random(3, 1.5, "ginibre", seed=1, normalization="usa")
     x0 = af.sphere.uniform(12, 3, seed=2)
-    args = dict(t1=2.0, dt=0.05, method="rk4", save_at=np.linspace(0, 2, 21), seed=2)
+    args = dict(t1=2.0, dt=0.05, method="rk4", save_at=np.linspace(0, 2, 21),
+                provenance={"init": {"seed": 2}})
     args.update(kw)
     return model, x0, args
 

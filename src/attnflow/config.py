@@ -37,6 +37,7 @@ the identity. The full format is documented in ``docs/cli.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import sys
@@ -549,7 +550,8 @@ class RunConfig:
         return {
             "t1": r.t1, "dt": r.dt, "method": r.method, "save_at": r.save_times(), "t0": r.t0,
             "observables": r.observables, "save_states": r.save_states,
-            "backend": r.backend, "rtol": r.rtol, "atol": r.atol, "seed": self.init.seed,
+            "backend": r.backend, "rtol": r.rtol, "atol": r.atol,
+            "provenance": {"init": {k: v for k, v in dataclasses.asdict(self.init).items() if v is not None}},
         }
 
     def simulate(self, *, store: str | Path | None = None, resume: bool = False,

@@ -1,29 +1,32 @@
-"""Time integration of the attention flow on S^{d-1}: steppers and :func:`simulate`.
+"""Simulating attention models: :func:`simulate`, built on the solver core :mod:`attnflow.solve`.
 
-Schemes (each declares its order; ``tests/test_integrate.py`` measures it):
+``simulate`` validates the arguments, prepares the model's field once (its evaluator), turns
+``method``/``dt``/``save_at``/``observables`` into a solver, a step controller and a
+:class:`~attnflow.solve.SaveAt`, and attaches a run store (:class:`attnflow.io.RunStore`) as a
+monitor that writes saves and checkpoints as the run goes. The schemes are those of
+:data:`attnflow.solve.SOLVERS` (``METHODS`` maps each name to its order): fixed steps on the
+grid t0 + k dt merged with the save times (exact save times, a deterministic step sequence,
+resumed runs equal uninterrupted ones bit for bit), and error control for the embedded pairs
+(``"dopri5"``, ``"bosh3"``).
 
-- ``"layer"`` (order 1): one post-LN transformer layer per step,
-  x <- (x + h y) / |x + h y| with y the unprojected attention output. This is the scheme of
-  the reference code of [GLPR]; its time axis differs from the flow's by O(h).
-- ``"euler"`` (order 1): explicit Euler on the projected field P_x y, then retraction.
-- ``"rk4"`` (order 4): classical Runge-Kutta on the projected field, extended to R^d by the
-  same formula (the sphere is invariant for the extended field, since
-  d|x|^2/dt = 2 (1 - |x|^2) <x, y>), then one retraction per step. The stages are not
-  retracted: the RK4 step leaves the sphere by O(h^5) only, so the order is kept.
-- ``"dopri5"`` (order 5, adaptive): the Dormand-Prince 5(4) pair with error control
-  err = RMS( (y5 - y4) / (atol + rtol |y|) ) <= 1, retraction after each accepted step.
-
-All of them move points with :func:`attnflow.sphere.retract`. The requested save times are
-hit exactly: the fixed-step schemes step on the union of the grid t0 + k dt and the save
-times, so the step sequence is deterministic and a resumed run repeats it bit for bit.
+Numerical health. Before the run, a step h with h max|y(x0)| beyond the scheme's stability
+interval on the negative real axis (2 for Euler and the layer scheme, 2.785 for RK4) is a
+:class:`StepSizeWarning`: the attention output y sets the stiffness of the field (its Jacobian
+has the eigenvalue -<x, y> in the tangent directions). Where the flow is a gradient flow of the
+interaction energy (:attr:`AttentionModel.gradient_flow`), the energy is checked at every save: a
+decrease beyond rounding is a :class:`NumericalWarning` and the run's status becomes ``"suspect"`` (with the
+reason in ``metadata["warnings"]``) instead of ``"complete"``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import sys
 import time as _time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,124 +35,129 @@ from ._version import __version__
 from .model import AttentionModel
 from .observables import OBSERVABLES, resolve_observables
 from .solution import Solution
-from .sphere import retract, tangent_project
-from .validation import check_points, fail, finite_float
-from .velocity import resolve_backend
-
-__all__ = ["METHODS", "simulate", "time_grid"]
-
-#: integrator name -> order of accuracy (global error ~ dt^order)
-METHODS: dict[str, int] = {"layer": 1, "euler": 1, "rk4": 4, "dopri5": 5}
-
-Field = Callable[[np.ndarray], np.ndarray]
-
-
-# -- steppers ---------------------------------------------------------------------------------
-def _layer_step(output: Field, field: Field, x: np.ndarray, h: float) -> np.ndarray:
-    return retract(x + h * output(x))
-
-
-def _euler_step(output: Field, field: Field, x: np.ndarray, h: float) -> np.ndarray:
-    return retract(x + h * field(x))
-
-
-def _rk4_step(output: Field, field: Field, x: np.ndarray, h: float) -> np.ndarray:
-    k1 = field(x)
-    k2 = field(x + (0.5 * h) * k1)
-    k3 = field(x + (0.5 * h) * k2)
-    k4 = field(x + h * k3)
-    return retract(x + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4))
-
-
-_FIXED = {"layer": _layer_step, "euler": _euler_step, "rk4": _rk4_step}
-
-# Dormand-Prince 5(4) tableau
-_DP_A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
+from .solve import (
+    SOLVERS,
+    Adaptive,
+    Checkpoint,
+    ConstantStep,
+    Monitor,
+    SaveAt,
+    field_scale,
+    get_solver,
+    solve,
 )
-_DP_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
-_DP_B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100,
-                   1 / 40])
-_DP_E = _DP_B5 - _DP_B4
+from .solve.controllers import DEFAULT_MAX_STEPS, time_grid
+from .validation import check_points, fail, finite_float, instance, integer
+
+__all__ = ["METHODS", "NumericalWarning", "StepSizeWarning", "simulate", "time_grid"]
+
+#: integrator name -> order of accuracy (global error ~ dt^order), from the solver registry
+METHODS: dict[str, int] = {name: s.order for name, s in SOLVERS.items()}
+
+#: relative decrease of the energy between saves that counts as a numerical failure
+ENERGY_RTOL = 1e-9
+#: below this many pair interactions per save (B n^2) the energy is checked even if not asked for
+_ENERGY_CHECK_PAIRS = 1 << 24
 
 
-def _dopri5_try(field: Field, x: np.ndarray, h: float, rtol: float, atol: float
-                ) -> tuple[np.ndarray, float]:
-    """One Dormand-Prince attempt: the 5th-order point (not retracted) and the error norm."""
-    ks: list[np.ndarray] = []
-    for i in range(7):
-        xi = x
-        for a, k in zip(_DP_A[i], ks, strict=False):
-            if a:
-                xi = xi + (h * a) * k
-        if i == 6:
-            y5 = xi                                    # row 7 of A equals b5 (FSAL tableau)
-        ks.append(field(xi))
-    err = sum((h * e) * k for e, k in zip(_DP_E, ks, strict=False) if e)
-    scale = atol + rtol * np.maximum(np.abs(x), np.abs(y5))
-    return y5, float(np.sqrt(np.mean((err / scale) ** 2)))
+class StepSizeWarning(UserWarning):
+    """The step is beyond the scheme's stability interval for the field's scale."""
 
 
-# -- time grid --------------------------------------------------------------------------------
-def time_grid(t0: float, t1: float, dt: float, save_at: np.ndarray) -> np.ndarray:
-    """The step boundaries of a fixed-step run: {t0 + k dt} ∪ save_at ∪ {t1}, sorted.
-
-    Grid points closer than 1e-9 dt to a save time are replaced by it, so no step is
-    shorter than 1e-9 dt and every save time is a step boundary.
-    """
-    nsteps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
-    grid = t0 + dt * np.arange(nsteps + 1)
-    grid = grid[grid < t1 - 1e-9 * dt]
-    marks = np.unique(np.concatenate([save_at, [t1]]))
-    pos = np.clip(np.searchsorted(marks, grid), 1, marks.size - 1) if marks.size > 1 else None
-    if pos is None:
-        near = np.abs(grid - marks[0])
-    else:
-        near = np.minimum(np.abs(grid - marks[pos - 1]), np.abs(grid - marks[pos]))
-    grid = grid[near > 1e-9 * dt]
-    return np.unique(np.concatenate([[t0], grid, marks]))
+class NumericalWarning(UserWarning):
+    """A run broke an invariant of the flow (e.g. the energy of a gradient flow decreased)."""
 
 
-# -- validation -------------------------------------------------------------------------------
-def _check_save_at(save_at, t0: float, t1: float) -> np.ndarray:
-    if save_at is None:
-        return np.array([t0, t1])
-    arr = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise fail("save_at", save_at, "must be a non-empty 1-D array of finite times",
-                   f"pass e.g. numpy.linspace({t0:g}, {t1:g}, 11)")
-    tol = 1e-12 * max(1.0, abs(t1))
-    bad = (arr < t0 - tol) | (arr > t1 + tol)
-    if np.any(bad):
-        raise fail("save_at", arr, f"has times outside [t0, t1] = [{t0:g}, {t1:g}] "
-                   f"(first: {arr[bad][0]:g})", "keep every save time within [t0, t1]")
-    if np.any(np.diff(arr) <= 0):
-        raise fail("save_at", arr, "is not strictly increasing", "sort it and drop duplicates")
-    return np.clip(arr, t0, t1)
+def _bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise fail(name, value, "is not True or False", f"pass {name}=True or {name}=False")
+    return bool(value)
 
 
-def _progress_bar(enabled: bool | None, total: float):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("[bold]attnflow[/] t={task.fields[t]:.4g}"), BarColumn(),
-                   TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
-                   transient=True)
-    bar.start()
-    bar.add_task("run", total=total, t=0.0)
-    return bar
+def _fingerprint(x: np.ndarray) -> str:
+    """SHA-256 of the initial state (dtype, shape and bytes): resume refuses another x0."""
+    h = hashlib.sha256(f"{x.dtype.str}{x.shape}".encode())
+    h.update(np.ascontiguousarray(x).tobytes())
+    return h.hexdigest()
 
 
-# -- the entry point --------------------------------------------------------------------------
+def _observable_fns(model: AttentionModel, fns: dict[str, Callable]) -> dict[str, Callable]:
+    """name -> callable(t, x) giving a float (single system) or a (B,) array (batch)."""
+
+    def wrap(name: str, fn: Callable) -> Callable:
+        registry = fn is OBSERVABLES.get(name)
+
+        def value(_t: float, x: np.ndarray):
+            if x.ndim == 3 and registry:                              # the registry takes batches
+                out = np.asarray(fn(model, x), dtype=np.float64)
+            elif x.ndim == 3:                                         # a user's callable: one by one
+                out = np.array([_scalar(name, fn(model, xb)) for xb in x], dtype=np.float64)
+            else:
+                return _scalar(name, fn(model, x))
+            if out.shape != (x.shape[0],):
+                raise fail(f"observables[{name!r}]", out, f"returned shape {out.shape} for a batch of "
+                           f"{x.shape[0]}", "return one number per configuration")
+            return out
+
+        return value
+
+    return {name: wrap(name, fn) for name, fn in fns.items()}
+
+
+def _scalar(name: str, value) -> float:
+    arr = np.asarray(value)
+    if arr.shape != () or arr.dtype.kind not in "biuf":
+        raise fail(f"observables[{name!r}]", value, f"returned {arr.dtype} of shape {arr.shape}, not one "
+                   "real number", "return a float per configuration (store vectors as several observables)")
+    return float(arr)
+
+
+def _check_step(field, solver, t0: float, x: np.ndarray, dt: float, adaptive: bool) -> None:
+    """Warn when h max|y(x0)| exceeds the scheme's stability interval (before the run)."""
+    if adaptive:
+        return
+    scale = field_scale(field, t0, x)
+    if math.isfinite(scale) and dt * scale > solver.stability_interval:
+        warnings.warn(
+            f"dt={dt:g} times the size of the attention output at x0 ({scale:.3g}) is {dt * scale:.3g}, "
+            f"beyond the stability interval {solver.stability_interval:.3g} of {solver.name!r}: the "
+            f"run will be inaccurate or blow up. Fix: dt <= {solver.stability_interval / scale:.3g}, "
+            "or method='dopri5'", StepSizeWarning, stacklevel=3)
+
+
+#: bookkeeping per save besides the data (the time, Python objects, the grid entry), in bytes
+_SAVE_OVERHEAD = 256
+
+
+def _estimate_memory(x: np.ndarray, n_saves: int, save_states: bool, n_obs: int,
+                     store: str | Path | None) -> None:
+    """Refuse a run whose results cannot fit in memory (or on the store's disk), before it starts."""
+    import shutil
+
+    per = (x.nbytes if save_states else 0) + 8 * (x.shape[0] if x.ndim == 3 else 1) * n_obs
+    need = (per + _SAVE_OVERHEAD) * n_saves
+    limit = _memory_limit()
+    fix = "save fewer times (a larger save_every), or pass save_states=False and keep observables"
+    if need > limit:
+        raise fail("save_at", f"{n_saves} save times", f"would keep {need / 2**30:.3g} GiB of results in "
+                   f"memory (this machine has {limit / 2**30:.3g} GiB available)", fix)
+    if store is not None:
+        parent = Path(store).resolve().parent
+        free = shutil.disk_usage(parent if parent.exists() else Path.cwd()).free
+        if per * n_saves > free:
+            raise fail("save_at", f"{n_saves} save times", f"would write {per * n_saves / 2**30:.3g} GiB to "
+                       f"the store, more than the {free / 2**30:.3g} GiB free on its disk", fix)
+
+
+def _memory_limit() -> int:
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 1 << 40
+
+
 def simulate(
     model: AttentionModel,
     x0,
@@ -165,10 +173,11 @@ def simulate(
     normalize: bool = False,
     rtol: float = 1e-8,
     atol: float = 1e-10,
+    max_steps: int = DEFAULT_MAX_STEPS,
     store: str | Path | None = None,
     resume: bool = False,
     progress: bool | None = None,
-    seed: int | None = None,
+    provenance: Mapping | None = None,
     flush_seconds: float = 5.0,
 ) -> Solution:
     """Integrate the attention flow dx_i/dt = P_{x_i} y_i from ``x0`` over [t0, t1].
@@ -176,40 +185,45 @@ def simulate(
     Parameters
     ----------
     model : AttentionModel
-    x0 : (n, d) or (B, n, d) array of points on S^{d-1} (float64; float32 allowed).
-        A batch of B configurations evolves independently; with fixed-step methods each
-        member equals its own single run bit for bit (the adaptive method shares steps).
+    x0 : (n, d) or (B, n, d) array of points on S^{d-1} (float64; float32 allowed and kept
+        end to end). A batch of B configurations evolves independently; with fixed-step
+        methods each member equals its own single run bit for bit (adaptive ones share steps).
     t1 : final time (> t0).
-    dt : step (fixed-step methods) or initial step (``"dopri5"``), > 0.
-    method : one of ``METHODS``: "layer", "euler", "rk4", "dopri5".
+    dt : step (fixed-step methods) or initial step (adaptive methods), > 0.
+    method : one of ``METHODS``: "layer", "euler", "midpoint", "heun2", "ssprk3", "rk4", "rk38"
+        (fixed steps) or "bosh3", "dopri5" (adaptive).
     save_at : times in [t0, t1] at which to save, hit exactly; default [t0, t1].
     observables : names from ``attnflow.observables.OBSERVABLES`` (or a dict name ->
-        callable(model, x)) computed at every save time; values of shape (T,) or (T, B).
+        callable(model, x) returning one number) computed at every save time; values of shape
+        (T,) or (T, B).
     save_states : store the states x at save times (set False for large n and keep only
         observables).
     backend : velocity backend ("auto" picks the fastest exact one; recorded in metadata).
     normalize : project ``x0`` onto the sphere instead of rejecting points off it.
-    rtol, atol : tolerances of the adaptive method.
+    rtol, atol : tolerances of the adaptive methods.
+    max_steps : the most steps the run may take (fixed steps: checked before it starts).
     store : path of a Zarr store written as the run goes (see :class:`attnflow.io.RunStore`).
-    resume : continue the run found in ``store`` (must have been started with the same
-        model, method, dt, times and initial shape); the result equals an uninterrupted run.
+    resume : continue the run found in ``store`` (it must have been started with the same
+        model, method, dt, times, initial state and provenance); the result equals an
+        uninterrupted run.
     progress : show a rich progress bar (None: only when stderr is a terminal).
-    seed : recorded in the metadata (the seed that produced ``x0``).
+    provenance : JSON-serializable description of where ``x0`` came from (e.g. ``{"init":
+        {"kind": "uniform", "n": 400, "seed": 1}}``), recorded in the metadata and the store.
     flush_seconds : how often a store is flushed (wall-clock seconds).
 
     Returns
     -------
-    Solution with ``t`` (T,), ``x`` (T, n, d) / (T, B, n, d) or None, ``observables``.
+    Solution with ``t`` (T,), ``x`` (T, n, d) / (T, B, n, d) or None, ``observables``, and
+    ``metadata["status"]``: "complete", or "suspect" when a check of the flow's invariants failed.
 
     Raises
     ------
     ValueError for bad arguments (naming the argument, the value and the fix);
-    FloatingPointError when the state becomes non-finite or the USA field overflows.
+    FloatingPointError when the state becomes non-finite or the USA field overflows (naming the
+    time, the step and whether the step size is the likely cause).
     """
-    if not isinstance(model, AttentionModel):
-        raise fail("model", model, "is not an AttentionModel", "build one with af.AttentionModel")
-    if method not in METHODS:
-        raise fail("method", method, "is not a known integrator", f"use one of {list(METHODS)}")
+    instance("model", model, AttentionModel, "build one with af.AttentionModel(d=..., beta=...)")
+    solver = get_solver(method)
     t0 = finite_float("t0", t0, fix="pass a finite start time")
     t1 = finite_float("t1", t1, fix="pass a finite final time")
     if t1 <= t0:
@@ -217,54 +231,139 @@ def simulate(
     dt = finite_float("dt", dt, fix="pass a positive step, e.g. dt=0.01", positive=True)
     rtol = finite_float("rtol", rtol, fix="pass e.g. rtol=1e-8", positive=True)
     atol = finite_float("atol", atol, fix="pass e.g. atol=1e-10", positive=True)
+    max_steps = integer("max_steps", max_steps, 1, fix="pass a positive number of steps")
+    normalize = _bool("normalize", normalize)
+    save_states = _bool("save_states", save_states)
+    resume = _bool("resume", resume)
     dtype = np.float32 if getattr(x0, "dtype", None) == np.float32 else np.float64
     x = check_points("x0", x0, model.d, normalize=normalize, dtype=dtype)
-    saves = _check_save_at(save_at, t0, t1)
+    saveat_times = SaveAt(save_at).times(t0, t1)
     obs_fns = resolve_observables(observables)
     if not save_states and not obs_fns:
         raise fail("save_states", save_states, "is False and no observables were asked for, "
                    "so the run would record nothing", "pass observables=[...] or save_states=True")
-    chosen = resolve_backend(model, x, backend)
-
-    def output(z: np.ndarray) -> np.ndarray:
-        return chosen.output(model, z)
-
-    def field(z: np.ndarray) -> np.ndarray:
-        return tangent_project(z, chosen.output(model, z))
-
-    metadata = {"seed": seed, "backend": chosen.name, "t0": t0, "t1": t1,
-                "attnflow_version": __version__, "order": METHODS[method],
-                "rtol": rtol if method == "dopri5" else None,
-                "atol": atol if method == "dopri5" else None}
-    run = _Run(model, method, dt, x, saves, obs_fns, save_states, metadata, output, field)
+    if provenance is not None and not isinstance(provenance, Mapping):
+        raise fail("provenance", provenance, "is not a mapping", 'pass a dict, e.g. {"init": {...}}')
+    adaptive = solver.adaptive
+    stepsize = (Adaptive(rtol, atol, dt0=dt, max_steps=max_steps) if adaptive
+                else ConstantStep(dt, max_steps))
+    if not adaptive:
+        stepsize.grid(t0, t1, saveat_times[:1])          # refuses an absurd dt before allocating
+    _estimate_memory(x, saveat_times.size, save_states, len(obs_fns), store)
+    field = model.field(x, backend)
+    _check_step(field, solver, t0, x, dt, adaptive)
+    metadata = {"backend": field.backend, "t0": t0, "t1": t1, "attnflow_version": __version__,
+                "order": solver.order, "rtol": rtol if adaptive else None,
+                "atol": atol if adaptive else None, "x0_sha256": _fingerprint(x),
+                "provenance": json.loads(json.dumps(dict(provenance or {}), default=str))}
+    init = metadata["provenance"].get("init") if isinstance(metadata["provenance"].get("init"), dict) else {}
+    metadata["seed"] = init.get("seed")
+    run = _Simulation(model, solver, dt, x, saveat_times, obs_fns, save_states, metadata)
     if store is not None:
         run.attach_store(Path(store), resume, flush_seconds)
     elif resume:
         raise fail("resume", resume, "needs a store to resume from", "pass store=PATH")
-    return run.execute(t0, t1, rtol, atol, progress)
+    return run.execute(field, stepsize, t0, t1, progress)
 
 
-class _Run:
-    """State of one simulation: the loop, the saved data, the optional store."""
+class _Progress(Monitor):
+    def __init__(self, enabled: bool | None, t0: float, t1: float):
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.bar = None
+        self.t0 = t0
+        self.last = _time.monotonic()
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    def __init__(self, model, method, dt, x, saves, obs_fns, save_states, metadata, output,
-                 field):
-        self.model, self.method, self.dt = model, method, dt
-        self.x = x
-        self.saves = saves
-        self.obs_fns = obs_fns
-        self.save_states = save_states
+            self.bar = Progress(TextColumn("[bold]attnflow[/] t={task.fields[t]:.4g}"), BarColumn(),
+                                TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
+                                transient=True)
+            self.bar.start()
+            self.bar.add_task("run", total=t1 - t0, t=t0)
+
+    def on_step(self, cp: Checkpoint) -> None:
+        if self.bar is not None and _time.monotonic() - self.last > 0.2:
+            self.bar.update(0, completed=cp.t - self.t0, t=cp.t)
+            self.last = _time.monotonic()
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class _StoreWriter(Monitor):
+    """Writes every save to the run store and flushes with the latest checkpoint when due."""
+
+    def __init__(self, store):
+        self.store = store
+        self.checkpoint: Checkpoint | None = None
+
+    def on_save(self, t: float, y: np.ndarray, values: dict) -> None:
+        self.store.append(t, y, values)
+
+    def on_step(self, cp: Checkpoint) -> None:
+        self.checkpoint = cp
+        if self.store.due():
+            self.flush()
+
+    def flush(self) -> None:
+        cp = self.checkpoint
+        self.store.flush(None if cp is None else (cp.y, cp.t, cp.index, cp.h))
+
+
+class _EnergyCheck(Monitor):
+    """Records decreases of the energy between saves (gradient flows only)."""
+
+    def __init__(self, model: AttentionModel, from_observable: bool):
+        self.model, self.from_observable = model, from_observable
+        self.last: np.ndarray | None = None
+        self.drops = 0
+        self.worst = 0.0
+        self.first_t: float | None = None
+
+    def on_save(self, t: float, y: np.ndarray, values: dict) -> None:
+        e = self._level(y, values)
+        if self.last is not None:
+            drop = self.last - e
+            if np.any(drop > ENERGY_RTOL):
+                self.drops += 1
+                self.worst = max(self.worst, float(drop.max()))
+                self.first_t = t if self.first_t is None else self.first_t
+        self.last = e
+
+    def _level(self, y: np.ndarray, values: dict) -> np.ndarray:
+        """A non-decreasing function of E along the flow, whose differences are relative changes
+        of E: sign(beta) log|E| (computed without overflow), or E itself at beta = 0."""
+        from .observables import energy, log_energy
+
+        beta = self.model.beta
+        if self.from_observable:
+            e = np.atleast_1d(np.asarray(values["energy"], dtype=np.float64))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return e if beta == 0 else np.sign(beta) * np.log(np.abs(e))
+        if beta == 0:
+            return np.atleast_1d(np.asarray(energy(self.model, y), dtype=np.float64))
+        return np.sign(beta) * np.atleast_1d(np.asarray(log_energy(self.model, y), dtype=np.float64))
+
+    def message(self, n_saves: int) -> str | None:
+        if not self.drops:
+            return None
+        return (f"the energy, which this gradient flow cannot decrease, fell at {self.drops} of {n_saves} "
+                f"saves (first at t={self.first_t:.6g}, largest relative drop {self.worst:.3g}): the "
+                "step is too large for the field. Fix: a smaller dt, or method='dopri5'")
+
+
+class _Simulation:
+    """One call of simulate: the optional store, the monitors, the result."""
+
+    def __init__(self, model, solver, dt, x, saves, obs_fns, save_states, metadata):
+        self.model, self.solver, self.dt, self.x = model, solver, dt, x
+        self.saves, self.obs_fns, self.save_states = saves, obs_fns, save_states
         self.metadata = metadata
-        self.output, self.field = output, field
-        self.t_saved: list[float] = []
-        self.x_saved: list[np.ndarray] = []
-        self.obs_saved: dict[str, list] = {k: [] for k in obs_fns}
+        self.prev: Solution | None = None
         self.store = None
-        self.start_index = 0
-        self.start_t: float | None = None
-        self.start_h = dt
-        self.n_evals = 0
-        self._checkpoint: tuple | None = None
+        self.start: Checkpoint | None = None
 
     # -- store ---------------------------------------------------------------------------
     def attach_store(self, path: Path, resume: bool, flush_seconds: float) -> None:
@@ -273,31 +372,29 @@ class _Run:
         if resume and path.exists():
             store, cp = RunStore.open(path, flush_seconds)
             self._check_resumable(store, cp, path)
-            self.x = cp["x"].astype(self.x.dtype)
-            self.start_index, self.start_t, self.start_h = cp["index"], cp["t"], cp["h"]
+            n_saved = int(cp["saved_t"].size)
+            self.start = Checkpoint(cp["index"], cp["t"], cp["x"].astype(self.x.dtype), cp["h"], n_saved)
             if store.n_saved:
-                prev = load(path)
-                self.t_saved = list(prev.t)
-                if prev.x is not None:
-                    self.x_saved = list(prev.x)
-                for k in self.obs_fns:
-                    self.obs_saved[k] = list(prev.observables[k])
+                self.prev = load(path)
             self.metadata["resumed_from"] = cp["t"]
             self.store = store
         else:
-            self.store = RunStore.create(path, self.model, self.method, self.dt, self.x,
+            self.store = RunStore.create(path, self.model, self.solver.name, self.dt, self.x,
                                          self.save_states, list(self.obs_fns), self.metadata,
                                          flush_seconds)
 
     def _check_resumable(self, store, cp, path: Path) -> None:
         meta = cp["metadata"]
+        mine = self.metadata
         checks = [
             ("model", store.model == self.model),
-            ("method", store.method == self.method),
+            ("method", store.method == self.solver.name),
             ("dt", store.dt == self.dt),
             ("t0", meta.get("t0") == self.metadata["t0"]),
             ("t1", meta.get("t1") == self.metadata["t1"]),
             ("x0 shape", tuple(store.state_shape) == self.x.shape),
+            ("initial state x0", meta.get("x0_sha256", mine["x0_sha256"]) == mine["x0_sha256"]),
+            ("provenance", meta.get("provenance", mine["provenance"]) == mine["provenance"]),
             ("observables", list(store.observables) == list(self.obs_fns)),
             ("save_states", store.save_states == self.save_states),
             ("save_at", np.array_equal(cp["saved_t"], self.saves[: cp["saved_t"].size])),
@@ -307,34 +404,28 @@ class _Run:
                 raise fail("store", str(path), f"holds a run whose {what} differs from this call",
                            "resume with the same arguments, or start a new store")
 
-    # -- saving --------------------------------------------------------------------------
-    def record(self, t: float, x: np.ndarray) -> None:
-        obs = {}                                   # all computed first: a save is atomic
-        for name, fn in self.obs_fns.items():
-            if x.ndim == 3 and fn is OBSERVABLES.get(name):      # the registry takes whole batches
-                obs[name] = np.asarray(fn(self.model, x), dtype=np.float64).reshape(x.shape[0])
-            elif x.ndim == 3:                                     # a user's callable: one by one
-                obs[name] = np.array([fn(self.model, xb) for xb in x], dtype=np.float64)
-            else:
-                obs[name] = float(fn(self.model, x))
-        for name, value in obs.items():
-            self.obs_saved[name].append(value)
-        self.t_saved.append(t)
-        if self.save_states:
-            self.x_saved.append(x.copy())
-        if self.store is not None:
-            self.store.append(t, x, obs)
-
-    # -- the loop ------------------------------------------------------------------------
-    def execute(self, t0: float, t1: float, rtol: float, atol: float, progress) -> Solution:
-        bar = _progress_bar(progress, t1 - t0)
+    # -- the run -------------------------------------------------------------------------
+    def execute(self, field, stepsize, t0: float, t1: float, progress) -> Solution:
+        fns = _observable_fns(self.model, self.obs_fns)
+        saveat = SaveAt(self.saves, states=self.save_states, fn=fns)
+        bar = _Progress(progress, t0, t1)
+        monitors: list[Monitor] = [bar]
+        writer = _StoreWriter(self.store) if self.store is not None else None
+        if writer is not None:
+            monitors.append(writer)
+        check = None
+        if self.model.gradient_flow and self.prev is None and self.start is None:
+            asked = self.obs_fns.get("energy") is OBSERVABLES["energy"]
+            pairs = self.x.shape[-2] ** 2 * (self.x.shape[0] if self.x.ndim == 3 else 1)
+            if asked or pairs <= _ENERGY_CHECK_PAIRS:
+                check = _EnergyCheck(self.model, asked)
+                monitors.append(check)
         start = _time.perf_counter()
         status = "complete"
+        traj = None
         try:
-            if self.method == "dopri5":
-                self._adaptive(t0, t1, rtol, atol, bar)
-            else:
-                self._fixed(t0, t1, bar)
+            traj = solve(field, self.x, t0, t1, solver=self.solver, stepsize=stepsize, saveat=saveat,
+                         monitors=monitors, start=self.start)
         except KeyboardInterrupt:
             status = "interrupted"
             raise
@@ -342,100 +433,41 @@ class _Run:
             status = "failed"
             raise
         finally:
-            if bar is not None:
-                bar.stop()
-            self.metadata.update(status=status, n_evals=self.n_evals,
-                                 wall_time=_time.perf_counter() - start,
+            bar.stop()
+            if traj is not None:
+                self._finish_metadata(traj, stepsize, check)
+                status = self.metadata.get("status", status)
+            self.metadata.update(status=status, wall_time=_time.perf_counter() - start,
                                  state_shape=list(self.x.shape))
-            if self.store is not None:
-                self.store.flush(self._checkpoint)
+            if writer is not None:
+                writer.flush()
                 self.store.finish(dict(self.metadata, observables=list(self.obs_fns),
                                        save_states=self.save_states))
-        return Solution(
-            t=np.asarray(self.t_saved),
-            x=np.stack(self.x_saved) if self.save_states else None,
-            model=self.model, method=self.method, dt=self.dt,
-            observables={k: np.asarray(v) for k, v in self.obs_saved.items()},
-            metadata=self.metadata,
-        )
+        return self._solution(traj)
 
-    def _evals_per_step(self) -> int:
-        return {"layer": 1, "euler": 1, "rk4": 4}[self.method]
+    def _finish_metadata(self, traj, stepsize, check: _EnergyCheck | None) -> None:
+        stats = traj.stats
+        self.metadata["n_evals"] = stats["n_evals"]
+        if isinstance(stepsize, ConstantStep):
+            self.metadata["n_steps"] = int(stepsize.grid(self.metadata["t0"], self.metadata["t1"],
+                                                         self.saves).size - 1)
+        else:
+            self.metadata.update(n_steps=stats["n_steps"], n_rejected=stats["n_rejected"])
+        message = None if check is None else check.message(self.saves.size)
+        if message is not None:
+            warnings.warn(message, NumericalWarning, stacklevel=4)
+            self.metadata["warnings"] = [message]
+            self.metadata["status"] = "suspect"
 
-    def _fixed(self, t0: float, t1: float, bar) -> None:
-        grid = time_grid(t0, t1, self.dt, self.saves)
-        is_save = np.isin(grid, self.saves)
-        step = _FIXED[self.method]
-        x = self.x
-        i = self.start_index
-        self._checkpoint = (x, grid[i], i, self.dt)
-        if i == 0 and is_save[0] and not self.t_saved:
-            self.record(grid[0], x)
-        per = self._evals_per_step()
-        last_bar = _time.monotonic()
-        while i < grid.size - 1:
-            h = grid[i + 1] - grid[i]
-            try:
-                with np.errstate(over="raise", invalid="raise"):
-                    x = step(self.output, self.field, x, h)
-            except FloatingPointError as err:
-                raise FloatingPointError(f"at t={grid[i]:.6g} (step {i}): {err}") from None
-            i += 1
-            self.n_evals += per
-            if is_save[i]:
-                self.record(grid[i], x)
-            self._checkpoint = (x, grid[i], i, self.dt)    # only after the save is recorded
-            if self.store is not None and self.store.due():
-                self.store.flush(self._checkpoint)
-            if bar is not None and _time.monotonic() - last_bar > 0.2:
-                bar.update(0, completed=grid[i] - t0, t=grid[i])
-                last_bar = _time.monotonic()
-        self.x = x
-        self.metadata["n_steps"] = int(grid.size - 1)
-
-    def _adaptive(self, t0: float, t1: float, rtol: float, atol: float, bar) -> None:
-        x = self.x
-        t = t0 if self.start_t is None else self.start_t
-        h = self.start_h
-        if self.start_t is None and self.saves[0] == t0:
-            self.record(t0, x)
-        k_save = int(np.searchsorted(self.saves, t, side="right" if self.t_saved else "left"))
-        self._checkpoint = (x, t, 0, h)
-        accepted = rejected = 0
-        eps = 1e-12 * max(1.0, abs(t1))
-        while t < t1 - eps:
-            target = self.saves[k_save] if k_save < self.saves.size else t1
-            step = min(h, target - t)
-            try:
-                with np.errstate(over="raise", invalid="raise"):
-                    y5, err = _dopri5_try(self.field, x, step, rtol, atol)
-            except FloatingPointError as exc:
-                raise FloatingPointError(f"at t={t:.6g}: {exc}") from None
-            self.n_evals += 7
-            if not math.isfinite(err):
-                raise FloatingPointError(f"at t={t:.6g}: the adaptive step produced NaN/inf. "
-                                         "Fix: lower dt or atol/rtol, check beta")
-            factor = 0.9 * err ** (-0.2) if err > 0 else 5.0
-            if err <= 1.0:
-                x_new = retract(y5)
-                t_new = target if step == target - t else t + step
-                if k_save < self.saves.size and t_new == self.saves[k_save]:
-                    self.record(t_new, x_new)
-                    k_save += 1
-                x, t = x_new, t_new
-                accepted += 1
-                grow = min(5.0, max(0.2, factor))
-                h = max(h * grow, h) if step < h else h * grow   # a clipped step keeps h
-            else:
-                rejected += 1
-                h = step * max(0.2, factor)
-            if h < 1e-14 * max(1.0, abs(t)):
-                raise FloatingPointError(f"at t={t:.6g}: the adaptive step fell below 1e-14. "
-                                         "Fix: loosen rtol/atol, or check for a blow-up")
-            self._checkpoint = (x, t, 0, h)
-            if self.store is not None and self.store.due():
-                self.store.flush(self._checkpoint)
-            if bar is not None:
-                bar.update(0, completed=t - t0, t=t)
-        self.x = x
-        self.metadata.update(n_steps=accepted, n_rejected=rejected)
+    def _solution(self, traj) -> Solution:
+        t = traj.ts
+        x = traj.ys
+        obs = dict(traj.values)
+        if self.prev is not None:
+            t = np.concatenate([self.prev.t, t])
+            if self.save_states:
+                x = np.concatenate([self.prev.x, x]) if x.size else self.prev.x
+            obs = {k: np.concatenate([self.prev.observables[k], v]) if np.size(v)
+                   else self.prev.observables[k] for k, v in obs.items()}
+        return Solution(t=t, x=x if self.save_states else None, model=self.model, method=self.solver.name,
+                        dt=self.dt, observables=obs, metadata=self.metadata)

@@ -15,11 +15,15 @@ gradient-flow case); otherwise pass ``A = (Q.T @ K).T``. :func:`random_matrices`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Literal
 
 import numpy as np
 
+from .fields import Field
+from .manifolds import Sphere
 from .validation import fail, finite_float, square_matrix
 
 __all__ = ["ENSEMBLES", "AttentionModel", "random_matrices"]
@@ -29,8 +33,12 @@ ENSEMBLES = ("ginibre", "goe", "wigner", "qk")
 
 
 @dataclass(frozen=True, eq=False)
-class AttentionModel:
-    """A frozen, validated attention model on S^{d-1}.
+class AttentionModel(Field):
+    """A frozen, validated attention model on S^{d-1}; a field on (S^{d-1})^n.
+
+    As a :class:`attnflow.fields.Field`, ``model.rhs(t, x)`` is the velocity P_x y(x) (the
+    backend chosen per call) and ``model.field(x, backend)`` prepares the evaluator once for
+    states like ``x`` (what :func:`attnflow.simulate` integrates).
 
     Parameters
     ----------
@@ -59,7 +67,7 @@ class AttentionModel:
     A: np.ndarray | None = None
     V: np.ndarray | None = None
     normalization: Normalization = "sa"
-    name: str = field(default="", compare=False)
+    name: str = dataclass_field(default="", compare=False)
 
     def __post_init__(self) -> None:
         d = self.d
@@ -75,6 +83,51 @@ class AttentionModel:
         if self.normalization not in ("sa", "usa"):
             raise fail("normalization", self.normalization, "is not a known normalization",
                        'use "sa" (softmax) or "usa" (unnormalized, divided by N)')
+
+    # -- as a field ----------------------------------------------------------------------
+    @property
+    def manifold(self) -> Sphere:  # type: ignore[override]
+        """The sphere S^{d-1} of each token."""
+        return Sphere(self.d)
+
+    def output(self, t: float, x: np.ndarray) -> np.ndarray:
+        """The attention output y(x) (the layer scheme's increment), any applicable backend."""
+        from .velocity import resolve_backend
+
+        return resolve_backend(self, x, "auto").output(self, x)
+
+    def rhs(self, t: float, x: np.ndarray) -> np.ndarray:
+        """The velocity P_x y(x) of the flow at ``x`` ((n, d) or (B, n, d))."""
+        return self.manifold.project(x, self.output(t, x))
+
+    def field(self, x: np.ndarray, backend: str = "auto"):
+        """The flow with its evaluator prepared once for states shaped like ``x``.
+
+        Returns an :class:`attnflow.fields.AttentionField` (``.backend`` names the evaluator).
+        """
+        from .fields import AttentionField
+        from .velocity import resolve_backend
+
+        return AttentionField(self, resolve_backend(self, x, backend))
+
+    @property
+    def gradient_flow(self) -> bool:
+        """True when the flow increases the interaction energy E at every time: A = V = I, or
+        V = A symmetric (SA or USA) [GLPR]; see docs/theory/mean-field.md."""
+        if self.V is None and self.A is None:
+            return True
+        A, V = self.A_matrix, self.V_matrix
+        return bool(np.array_equal(A, V) and np.array_equal(A, A.T))
+
+    def output_bound(self) -> float:
+        """An upper bound of |y_i| over all configurations: ||V|| e^{|beta| ||A||} (USA) or
+        ||V|| (SA), spectral norms; the scale that limits a stable explicit step."""
+        v = 1.0 if self.V is None else float(np.linalg.norm(self.V, 2))
+        if self.normalization == "sa":
+            return v
+        a = 1.0 if self.A is None else float(np.linalg.norm(self.A, 2))
+        expo = abs(self.beta) * a
+        return v * math.exp(expo) if expo < 709 else math.inf
 
     # -- derived views -------------------------------------------------------------------
     @property

@@ -367,7 +367,8 @@ def _iid_run(N: int, seed: int, n_detect: int, keep: bool = False) -> dict[str, 
     saves = IID_DT * np.arange(round(t_end / IID_DT) + 1)
     model = AttentionModel(d=2, beta=beta, normalization="usa")
     sol = simulate(model, x0, float(saves[-1]), IID_DT, "rk4", save_at=saves,
-                   observables={"clusters": probe}, save_states=False, seed=seed)
+                   observables={"clusters": probe}, save_states=False,
+                   provenance={"init": {"kind": "uniform", "seed": seed}})
     t = sol.t
     modes = np.asarray(probe.modes)
     amps = np.abs(modes)

@@ -71,7 +71,7 @@ def particles_vs_pde(beta: float = 5.0, Ns: Sequence[int] = (1000, 4000, 20000),
             theta0 = sample_circle(rho_grid, int(n), seed=seed, method=sampling)
             start = time.perf_counter()
             sol = simulate(model, sphere.angles_to_points(theta0), t1, dt, method, save_at=times,
-                           seed=seed)
+                           provenance={"init": {"kind": "sample_circle", "seed": seed}})
             wall[i, j] = time.perf_counter() - start
             for k in range(pde.t.size):                 # compare while the PDE is resolved
                 ang = sphere.points_to_angles(sol.x[k])

@@ -49,11 +49,13 @@ import numpy as np
 from .. import sphere
 from ..analysis import fit_growth
 from ..densities import polar_cdf, sample_circle
-from ..integrate import simulate, time_grid
+from ..fields import FunctionField
+from ..integrate import simulate
 from ..meanfield import CircleSolver, ResolutionWarning, ZonalSolver
 from ..meanfield.zonal import funk_hecke_eigenvalues, harmonic_norms, zonal_harmonics
 from ..model import AttentionModel
 from ..observables import energy
+from ..solve import ConstantStep, SaveAt, solve
 from ..theory import clustering_rate_bounds, energy_gradient, hessian_top_eigenvalue
 from ..velocity import velocity
 from .report import Claim, Report, compare
@@ -143,20 +145,11 @@ class ZonalParticles:
     def solve(self, phi0: np.ndarray, w: np.ndarray, t1: float, dt: float, save_at: np.ndarray
               ) -> np.ndarray:
         """RK4 with fixed step ``dt`` (save times hit exactly); returns phi at ``save_at``, (T, n)."""
-        grid = time_grid(0.0, t1, dt, np.asarray(save_at, dtype=float))
-        save = np.isin(grid, save_at)
-        phi = np.array(phi0, dtype=float)
-        out = [phi.copy()] if save[0] else []
-        for i in range(grid.size - 1):
-            h = grid[i + 1] - grid[i]
-            k1 = self.velocity(phi, w)
-            k2 = self.velocity(phi + 0.5 * h * k1, w)
-            k3 = self.velocity(phi + 0.5 * h * k2, w)
-            k4 = self.velocity(phi + h * k3, w)
-            phi = phi + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
-            if save[i + 1]:
-                out.append(phi.copy())
-        return np.asarray(out)
+        field = FunctionField(lambda _t, phi: self.velocity(phi, w))
+        saves = np.asarray(save_at, dtype=float)
+        traj = solve(field, np.array(phi0, dtype=float), 0.0, t1, solver="rk4",
+                     stepsize=ConstantStep(dt), saveat=SaveAt(saves))
+        return traj.ys
 
 
 def _ring_cells(f, d: int, n_mid: int, n_geo: int, s_geo: float = 0.05, s_min: float = 1e-12,

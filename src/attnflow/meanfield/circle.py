@@ -16,7 +16,8 @@ rho(theta) = sum_k rho_k e^{i k theta},
 
 General 2 x 2 matrices A, V are handled by trapezoidal quadrature on the grid (spectrally
 accurate for smooth periodic integrands, O(M^2) per evaluation). The flux derivative is
-spectral, with the 2/3 rule against aliasing; time stepping is classical RK4 with a step
+spectral, with the 2/3 rule against aliasing; time stepping is classical RK4 of the solver core
+(:func:`attnflow.solve.solve` with a :class:`~attnflow.solve.StateStep` controller) with a step
 limited by the CFL number and by the fastest linear growth rate, and save times are hit
 exactly. Mass is conserved to rounding (the k = 0 mode of a derivative is zero).
 
@@ -37,6 +38,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import ive
 
+from ..fields import FunctionField
+from ..solve import SaveAt, StateStep, solve
 from ..validation import fail, finite_float, square_matrix
 
 __all__ = ["CircleSolution", "CircleSolver", "ResolutionWarning"]
@@ -186,6 +189,11 @@ class CircleSolver:
                                      "Fix: use normalization='sa' or a smaller beta")
         return out
 
+    @property
+    def field(self) -> FunctionField:
+        """The semi-discrete equation as a field on the grid values (Euclidean, (M,))."""
+        return FunctionField(lambda _t, rho: self.rhs(rho))
+
     def rhs(self, rho: np.ndarray) -> np.ndarray:
         """d rho / dt = -d_theta(rho u), spectral derivative with the 2/3 rule, (M,)."""
         flux = np.fft.rfft(rho * self.velocity(rho))
@@ -248,43 +256,31 @@ class CircleSolver:
         rates = self.growth_rates()[: self.kmax + 1] if self._identity else None
         rate_max = float(np.max(rates)) if rates is not None else None
         dx = 2 * np.pi / self.M
-        t, k_save, steps = 0.0, 0, 0
-        out_t, out_rho = [], []
-        status = "complete"
-        if saves[0] == 0.0:
-            out_t.append(0.0)
-            out_rho.append(rho.copy())
-            k_save = 1
-        while k_save < saves.size:
-            target = saves[k_save]
-            if dt is None:
-                umax = np.abs(self.velocity(rho)).max()
-                h = self.cfl * dx / umax if umax > 0 else t1
-                if rate_max:
-                    h = min(h, 0.05 / rate_max)
-            else:
-                h = dt
-            h = min(h, target - t)
-            with np.errstate(over="raise", invalid="raise"):
-                k1 = self.rhs(rho)
-                k2 = self.rhs(rho + 0.5 * h * k1)
-                k3 = self.rhs(rho + 0.5 * h * k2)
-                k4 = self.rhs(rho + h * k3)
-            rho = rho + (h / 6) * (k1 + 2 * (k2 + k3) + k4)
-            t = target if h == target - t else t + h
-            steps += 1
-            problem = self._check(rho)
+
+        def step_size(_t: float, y: np.ndarray) -> float:
+            if dt is not None:
+                return dt
+            umax = np.abs(self.velocity(y)).max()
+            h = self.cfl * dx / umax if umax > 0 else t1
+            return min(h, 0.05 / rate_max) if rate_max else h
+
+        stopped_at: list[float] = []
+
+        def stop(t: float, y: np.ndarray) -> str | None:
+            problem = self._check(y)
             if problem is not None:
-                status = problem
-                warnings.warn(f"CircleSolver stopped at t={t:.6g}: the density {problem} "
-                              f"(M={self.M}). Fix: increase M, or stop before the density "
-                              "concentrates into Dirac masses", ResolutionWarning, stacklevel=2)
-                break
-            if t == target:
-                out_t.append(t)
-                out_rho.append(rho.copy())
-                k_save += 1
+                stopped_at.append(t)
+            return problem
+
+        traj = solve(self.field, rho, 0.0, t1, solver="rk4", stepsize=StateStep(step_size),
+                     saveat=SaveAt(saves), stop=stop)
+        status, t = traj.status, (stopped_at[0] if stopped_at else traj.final.t)
+        if stopped_at:
+            warnings.warn(f"CircleSolver stopped at t={t:.6g}: the density {status} "
+                          f"(M={self.M}). Fix: increase M, or stop before the density concentrates "
+                          "into Dirac masses", ResolutionWarning, stacklevel=2)
+        steps = traj.stats["n_steps"]
+        out_t, out_rho = traj.ts, traj.ys
         attrs = {"beta": self.beta, "M": self.M, "normalization": self.normalization,
                  "identity": int(self._identity), "steps": steps, "t_end": t}
-        return CircleSolution(np.asarray(out_t), self.theta.copy(), np.asarray(out_rho),
-                              status, attrs)
+        return CircleSolution(out_t, self.theta.copy(), out_rho, status, attrs)

@@ -38,7 +38,8 @@ for USA when 3K <= 2M - 1 (the default K = (2M - 1) // 3: the "3/2 rule" de-alia
 projection conserves the mass f_0 exactly (P_0' = 0) and, for USA, makes the semi-discrete
 energy E = (1/(2 beta)) sum_k lambda_k f_k^2 h_k non-decreasing, as for the PDE.
 At the uniform state a degree-k perturbation grows at gamma_k = k(k + d - 2) lambda_k / beta
-(USA), divided by lambda_0 for SA (THEORY.md §4). Time stepping is classical RK4 with a step
+(USA), divided by lambda_0 for SA (THEORY.md §4). Time stepping is classical RK4 of the solver
+core (:func:`attnflow.solve.solve`, :class:`~attnflow.solve.StateStep`) with a step
 limited by a CFL number, the divergence of the field and the fastest linear rate; save times
 are hit exactly.
 
@@ -59,6 +60,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import gammaln, ive, roots_jacobi
 
+from ..fields import FunctionField
+from ..solve import SaveAt, StateStep, solve
 from ..validation import fail, finite_float
 from .circle import ResolutionWarning
 
@@ -412,6 +415,11 @@ class ZonalSolver:
         _, g = self._field(self.coefficients(f))
         return -self._sin * g
 
+    @property
+    def field(self) -> FunctionField:
+        """The Galerkin system as a field on the coefficients (Euclidean, (K + 1,))."""
+        return FunctionField(lambda _t, c: self.rhs(c))
+
     def rhs(self, c: np.ndarray) -> np.ndarray:
         """d f_k / dt of the Galerkin system, (K + 1,)."""
         f, g = self._field(c)
@@ -510,34 +518,26 @@ class ZonalSolver:
         if self.normalization == "usa" and not math.isfinite(rate_max):
             rate_max = 0.0
 
-        t, k_save, steps = 0.0, 0, 0
-        out_t, out_c = [], []
-        status, message = "complete", ""
+        status, message, steps, t = "complete", "", 0, 0.0
         problem = self._check(c)
-        if problem is None and saves[0] == 0.0:
-            out_t.append(0.0)
-            out_c.append(c.copy())
-            k_save = 1
-        while problem is None and k_save < saves.size:
-            target = saves[k_save]
-            h = self._step_size(c, rate_max) if dt is None else dt
-            if h >= target - t:
-                h = target - t
-            elif h > 0.5 * (target - t):                # two even steps rather than a sliver
-                h = 0.5 * (target - t)
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                k1 = self.rhs(c)
-                k2 = self.rhs(c + 0.5 * h * k1)
-                k3 = self.rhs(c + 0.5 * h * k2)
-                k4 = self.rhs(c + h * k3)
-            c = c + (h / 6) * (k1 + 2 * (k2 + k3) + k4)
-            t = target if h == target - t else t + h
-            steps += 1
-            problem = self._check(c)
-            if problem is None and t == target:
-                out_t.append(t)
-                out_c.append(c.copy())
-                k_save += 1
+        out_t, out_c = np.empty(0), np.empty((0, self.K + 1))
+        if problem is None:
+            stopped: list[tuple[float, tuple[str, str]]] = []
+
+            def step_size(_t: float, y: np.ndarray) -> float:
+                return self._step_size(y, rate_max) if dt is None else dt
+
+            def stop(t: float, y: np.ndarray) -> str | None:
+                found = self._check(y)
+                if found is not None:
+                    stopped.append((t, found))
+                    return found[0]
+                return None
+
+            traj = solve(self.field, c, 0.0, t1, solver="rk4",
+                         stepsize=StateStep(step_size, split_slivers=True), saveat=SaveAt(saves), stop=stop)
+            out_t, out_c, steps = traj.ts, traj.ys, traj.stats["n_steps"]
+            t, problem = stopped[0] if stopped else (traj.final.t, None)
         if problem is not None:
             status, why = problem
             message = f"stopped at t={t:.6g}: {why}"

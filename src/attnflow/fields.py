@@ -1,0 +1,113 @@
+"""Dynamics as fields: a right-hand side on a manifold, all that a solver sees.
+
+A field is any object with
+
+- ``manifold``: a :class:`attnflow.manifolds.Manifold` (the retraction the solvers call);
+- ``rhs(t, y)``: the time derivative dy/dt at the state ``y`` (an array), defined on an ambient
+  neighbourhood of the manifold (the stages of a Runge-Kutta step leave it);
+- optionally ``output(t, y)``: the ambient increment of one transformer layer (the layer
+  scheme y <- retract(y + h output)); by default the right-hand side itself.
+
+:class:`Field` gives the defaults. The fields of attnflow:
+
+- :class:`attnflow.AttentionModel` (the attention flow on (S^{d-1})^n; ``model.field(x)``
+  prepares its evaluator once for a state like ``x``, see :class:`AttentionField`);
+- :class:`HardmaxField`, the zero-temperature flow dx/dt = P_x V A x / |A x| of the
+  low-temperature limit [L] (tokens decouple);
+- the circle and zonal mean-field PDEs on their grids (``CircleSolver.field``,
+  ``ZonalSolver.field``, in :mod:`attnflow.meanfield`).
+
+Nothing in :mod:`attnflow.solve` knows which one it integrates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .manifolds import Euclidean, Manifold, Sphere
+
+__all__ = ["AttentionField", "Field", "FunctionField", "HardmaxField"]
+
+
+class Field:
+    """Base class of a dynamics dy/dt = rhs(t, y) on ``manifold`` (see the module docstring)."""
+
+    manifold: Manifold = Euclidean()
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        """dy/dt at time ``t`` and state ``y`` (same shape as ``y``)."""
+        raise NotImplementedError
+
+    def output(self, t: float, y: np.ndarray) -> np.ndarray:
+        """The ambient increment of the layer scheme; the right-hand side unless overridden."""
+        return self.rhs(t, y)
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionField(Field):
+    """A field from a plain function ``f(t, y)`` (Euclidean unless a manifold is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> decay = FunctionField(lambda t, y: -y)
+    >>> decay.rhs(0.0, np.ones(2))
+    array([-1., -1.])
+    """
+
+    f: Any
+    manifold: Manifold = field(default_factory=Euclidean)
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        return self.f(t, y)
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionField(Field):
+    """The attention flow of ``model`` with a prepared evaluator (see ``AttentionModel.field``).
+
+    rhs(t, x) = P_x y(x) and output(t, x) = y(x), with y the attention output of the model
+    (:func:`attnflow.attention_output`), for states (n, d) or (B, n, d).
+    """
+
+    model: Any
+    evaluator: Any
+
+    @property
+    def manifold(self) -> Manifold:  # type: ignore[override]
+        return Sphere(self.model.d)
+
+    @property
+    def backend(self) -> str:
+        """Name of the evaluator's backend."""
+        return self.evaluator.name
+
+    def output(self, t: float, y: np.ndarray) -> np.ndarray:
+        return self.evaluator.output(self.model, y)
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        v = self.evaluator.output(self.model, y)
+        return v - np.sum(y * v, axis=-1, keepdims=True) * y
+
+
+@dataclass(frozen=True, eq=False)
+class HardmaxField(Field):
+    """The zero-temperature (hardmax) flow dx/dt = P_x V A x / |A x| [L].
+
+    The beta -> infinity limit of the SA field for configurations without ties: each token moves
+    toward V applied to the direction of A x, independently of the others. Built from a
+    :class:`attnflow.theory.ZeroTemperatureMap` (``theory.zero_temperature_map(A, V)``), whose
+    ``velocity`` is the one implementation of the formula. States (n, d) or (B, n, d).
+    """
+
+    map: Any
+
+    @property
+    def manifold(self) -> Manifold:  # type: ignore[override]
+        return Sphere(int(self.map.A.shape[0]))
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        return self.map.velocity(y)
