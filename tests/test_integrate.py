@@ -164,7 +164,8 @@ def test_simulate_input_errors():
 
 def test_blow_up_is_reported_with_time():
     model = af.AttentionModel(d=3, beta=710.0, normalization="usa")
-    with pytest.raises(FloatingPointError, match=r"at t=0 .*overflow"):
+    with pytest.warns(af.integrate.StepSizeWarning), \
+            pytest.raises(FloatingPointError, match=r"at t=0 .*overflow.*step is too large"):
         af.simulate(model, af.sphere.uniform(5, 3, seed=0), 1.0, 0.1)
     model = model.replace(beta=900.0)
     with pytest.raises(FloatingPointError, match=r"overflows float64.*normalization='sa'"):

@@ -41,7 +41,7 @@ def test_dataset_layout_batched():
     model = af.AttentionModel(d=2, beta=1.0)
     sol = af.simulate(model, af.sphere.uniform(7, 2, seed=0, batch=2), 0.5, 0.1,
                       observables=["order_parameter"])
-    ds = sol.to_dataset()
+    ds = af.io.to_dataset(sol)
     assert ds["x"].dims == ("time", "batch", "particle", "dim")
     assert ds["order_parameter"].dims == ("time", "batch")
     assert ds.attrs["beta"] == 1.0 and ds.attrs["normalization"] == "sa"

@@ -309,7 +309,7 @@ class _StoreWriter(Monitor):
 
     def flush(self) -> None:
         cp = self.checkpoint
-        self.store.flush(None if cp is None else (cp.y, cp.t, cp.index, cp.h))
+        self.store.flush(None if cp is None else (cp.y, cp.t, cp.index, cp.h, cp.n_saved))
 
 
 class _EnergyCheck(Monitor):
@@ -379,7 +379,7 @@ class _Simulation:
             self.metadata["resumed_from"] = cp["t"]
             self.store = store
         else:
-            self.store = RunStore.create(path, self.model, self.solver.name, self.dt, self.x,
+            self.store = RunStore.create(path, self.model, self.solver.name, self.dt, self.x, self.saves,
                                          self.save_states, list(self.obs_fns), self.metadata,
                                          flush_seconds)
 
@@ -441,7 +441,8 @@ class _Simulation:
                                  state_shape=list(self.x.shape))
             if writer is not None:
                 writer.flush()
-                self.store.finish(dict(self.metadata, observables=list(self.obs_fns),
+                self.store.finish(self.model, self.solver.name, self.dt,
+                                  dict(self.metadata, observables=list(self.obs_fns),
                                        save_states=self.save_states))
         return self._solution(traj)
 

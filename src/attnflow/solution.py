@@ -43,12 +43,6 @@ class Solution:
             return len(shape) == 3
         return self.x is not None and self.x.ndim == 4
 
-    def to_dataset(self):
-        """The run as an ``xarray.Dataset`` (dims time, batch, particle, dim)."""
-        from .io import to_dataset
-
-        return to_dataset(self)
-
     def __repr__(self) -> str:
         shape = None if self.x is None else self.x.shape
         return (f"Solution(method={self.method!r}, T={self.t.size}, t=[{self.t[0]:g}, "
