@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..validation import fail, finite_float, integer
+from ..validation import fail, finite_float, integer, real_array
 from ..validation import normalization as check_normalization
 from ._args import Normalization, inverse_temperature
 
@@ -134,9 +134,9 @@ def equiangular_solution(t: ArrayLike, beta: float, n: int, normalization: Norma
     """
     beta, n, usa = _equi_args(beta, n, normalization)
     g0 = _g0(g0, n)
-    t_arr = np.asarray(t, dtype=np.float64)
-    if not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0):
-        raise fail("t", t, "must be finite and >= 0", "pass times t >= 0")
+    t_arr = real_array("t", t, fix="pass times t >= 0")
+    if np.any(t_arr < 0):
+        raise fail("t", t, "must be >= 0", "pass times t >= 0")
     flat = t_arr.ravel()
     if flat.size == 0:
         return t_arr.copy()
