@@ -7,14 +7,10 @@ import numpy as np
 import pytest
 
 from attnflow.experiments import run_experiment
-from attnflow.experiments.glpr2023 import (
-    equiangular_layer_map,
-    equiangular_layer_time,
-    reference_matrices,
-    reference_step,
-)
+from attnflow.experiments.glpr2023 import reference_matrices, reference_step
 from attnflow.integrate import simulate
 from attnflow.model import AttentionModel
+from attnflow.theory import equiangular_layer_map, equiangular_layer_time
 
 
 @pytest.fixture(scope="module")

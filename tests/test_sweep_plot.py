@@ -12,8 +12,7 @@ import xarray as xr
 from matplotlib.collections import PolyCollection, QuadMesh
 
 from attnflow import sweep_plot as sp
-from attnflow.experiments.glpr2023 import equiangular_layer_time
-from attnflow.theory import equiangular_clustering_time, k_max
+from attnflow.theory import equiangular_clustering_time, equiangular_layer_time, k_max
 
 D = np.array([2, 3])
 BETA = np.array([0.5, 1.0, 2.0, 4.0, 8.0])          # non-uniform grid

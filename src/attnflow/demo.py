@@ -17,7 +17,6 @@ sphere. The whole demo takes a few seconds on two cores.
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -64,28 +63,19 @@ def demo_configs(large: bool = False) -> dict[str, RunConfig]:
     return {"circle": parse_config(circle), "sphere": parse_config(sphere)}
 
 
-def _k_max_circle(beta: float, kmax: int = 64) -> int:
-    """argmax_k k^2 I_k(beta) / beta, the fastest-growing mode of USA on S^1 (THEORY §4)."""
-    from scipy.special import ive
-
-    k = np.arange(1, kmax + 1)
-    return int(k[np.argmax(k**2 * ive(k, beta))])       # ive = I_k e^{-beta}: same argmax
-
-
-def _circle_prediction(x0: np.ndarray, x1: np.ndarray, k: int, centers: np.ndarray
-                       ) -> dict[str, Any]:
-    """Predicted cluster angles from the initial k-th Fourier mode, matched to the measured."""
-    from .observables import fourier_modes
+def _circle_prediction(x0: np.ndarray, beta: float, centers: np.ndarray) -> dict[str, Any]:
+    """Predicted cluster angles from the initial k_max-th Fourier mode, matched to the measured."""
+    from .analysis import angle_mismatch
     from .sphere import points_to_angles
+    from .theory import k_max, predicted_cluster_angles
 
-    mode = fourier_modes(x0, k)[k]
-    predicted = np.sort(np.mod((2 * np.pi * np.arange(k) - np.angle(mode)) / k, 2 * np.pi))
+    k = k_max(beta, 2)
+    predicted = predicted_cluster_angles(x0, beta, k=k)
     measured = np.sort(points_to_angles(centers))
     # distance on the circle from each measured center to its nearest predicted angle
-    gaps = np.abs(np.angle(np.exp(1j * (measured[:, None] - predicted[None, :]))))
     return {"k_max": k, "predicted_angles": predicted.tolist(),
             "measured_angles": measured.tolist(),
-            "max_angle_error": float(gaps.min(axis=1).max()) if gaps.size else math.nan}
+            "max_angle_error": angle_mismatch(measured, predicted)}
 
 
 def _run_one(cfg: RunConfig, out_dir: Path, progress: bool | None) -> dict[str, Any]:
@@ -131,8 +121,7 @@ def _run_one(cfg: RunConfig, out_dir: Path, progress: bool | None) -> dict[str, 
     }
     if model.d == 2:
         first = x[0] if x.ndim == 3 else x[0, 0]
-        result["prediction"] = _circle_prediction(first, final, _k_max_circle(model.beta),
-                                                  found.centers)
+        result["prediction"] = _circle_prediction(first, model.beta, found.centers)
     return result
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "mode_amplitudes_plot",
     "observables_over_time",
     "particles_with_prediction",
+    "save_figure",
     "summary_figure",
     "trajectories",
 ]
@@ -80,7 +81,8 @@ def _subsample(n: int, cap: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, cap).round().astype(int))
 
 
-def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+def save_figure(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    """Save ``fig`` to ``path`` (parents created, 120 dpi) and close it; return it. No-op for None."""
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +185,7 @@ def trajectories(sol: Solution, path: str | os.PathLike | None = None) -> Figure
     fig = plt.figure(figsize=(7, 5) if (sol.x is not None and sol.x.shape[-1] == 2) else (6, 6))
     _draw_trajectories(fig, sol)
     fig.suptitle(_model_label(sol), fontsize=9)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,7 +269,7 @@ def observables_over_time(sol: Solution, path: str | os.PathLike | None = None) 
     fig = plt.figure(figsize=(12, 3.8), layout="constrained")
     _draw_observables(fig, sol)
     fig.suptitle(_model_label(sol), fontsize=9)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def summary_figure(sol: Solution, path: str | os.PathLike | None = None) -> Figure:
@@ -288,7 +290,7 @@ def summary_figure(sol: Solution, path: str | os.PathLike | None = None) -> Figu
     _draw_trajectories(top, sol)
     _draw_observables(bottom, sol)
     fig.suptitle(_model_label(sol), fontsize=10)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -395,7 +397,7 @@ def particles_with_prediction(x, predicted_angles=None, predicted_points=None,
         if pred_pts is not None:
             ax.scatter(*pred_pts[:, :3].T, s=150, marker="*", color="red", label="predicted")
         ax.legend(loc="upper left", fontsize=8)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def _kymo_data(t, theta, rho, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -478,7 +480,7 @@ def kymograph(t, theta=None, rho=None, path: str | os.PathLike | None = None, *,
     ax.set_xlabel("time t")
     ax.set_ylabel("angle θ")
     ax.set_title(f"Kymograph of the density: {what}", fontsize=10)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike | None = None, *,
@@ -563,7 +565,7 @@ def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=8, ncol=2)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def inner_product_histogram(x, path: str | os.PathLike | None = None, *, bins: int = 100,
@@ -626,7 +628,7 @@ def inner_product_histogram(x, path: str | os.PathLike | None = None, *, bins: i
     if T > 1 or times is not None:
         ax.legend(fontsize=8)
     ax.grid(True, alpha=0.25)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def animate(sol: Solution, path: str | os.PathLike, fps: int = 20, max_frames: int = 200, *,

@@ -15,7 +15,7 @@ or two dims; every other dim is
 Cells whose ``status`` is not 1 (missing or failed) are NaN, i.e. blank in a heat map and gaps
 in a curve. Theory overlays: ``theory="equiangular"`` draws the clustering time T(beta) of n
 equiangular tokens over a (beta, time) diagram (the layer-scheme map of
-:func:`attnflow.experiments.glpr2023.equiangular_layer_time` for ``method = "layer"``, the ODE
+:func:`attnflow.theory.equiangular_layer_time` for ``method = "layer"``, the ODE
 time :func:`attnflow.theory.equiangular_clustering_time` otherwise); ``theory="kmax"`` draws
 :func:`attnflow.theory.k_max` against beta. Their parameters come from ``theory_kwargs``, else
 from the plotted facet/hue value or the selected coordinate, else from ``ds.attrs["fixed"]``.
@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .plot import _finish, plt
+from .plot import plt, save_figure
 from .sweep import META_VARIABLES
 from .validation import fail, finite_float
 
@@ -398,7 +398,7 @@ def _equiangular_times(betas: np.ndarray, params: Mapping[str, Any], t_cap: floa
                        positive=True)
     out = np.full(betas.shape, np.nan)
     if params["method"] == "layer":
-        from .experiments.glpr2023 import equiangular_layer_time
+        from .theory import equiangular_layer_time
 
         dt = finite_float("dt", params["dt"], fix="pass theory_kwargs={'dt': 0.1}, the layer step",
                           positive=True)
@@ -606,7 +606,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str = "time", *, facet: s
         context_text = _context_title(ds, sl)
         title = f"{var}" + (f": {context_text}" if context_text else "")
     fig.suptitle(textwrap.fill(title, int(11 * width)), fontsize=10)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -755,4 +755,4 @@ def sweep_curve(ds: xr.Dataset, var: str, x: str, *, hue: str | None = None,
         context_text = _context_title(ds, sl)
         title = f"{var}" + (f": {context_text}" if context_text else "")
     ax.set_title(textwrap.fill(title, 85), fontsize=9)
-    return _finish(fig, path)
+    return save_figure(fig, path)

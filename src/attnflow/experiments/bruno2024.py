@@ -29,14 +29,9 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import math
-import os
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +42,8 @@ from .. import analysis, sphere, theory
 from ..integrate import simulate
 from ..meanfield import CircleSolver, ZonalSolver
 from ..meanfield.circle import ResolutionWarning
-from ..meanfield.zonal import zonal_harmonics
 from ..model import AttentionModel
+from ..theory import zonal_harmonics
 from .report import Claim, Report, compare
 
 __all__ = ["PAPER", "TITLE", "run"]
@@ -113,47 +108,6 @@ _FULL = _Config(
     n_detect=1000, persist_N=20000, persist_seeds=4, t_persist=10.0,
     chaos_Ns=(1000, 4000, 16000, 64000), chaos_seeds=(0, 1, 2, 3), chaos_M=1024, kymo_M=1024,
     pde_samples=24)
-
-
-# ------------------------------------------------------------------------------------------
-# BLAS threads
-# ------------------------------------------------------------------------------------------
-@contextmanager
-def _single_thread_blas() -> Iterator[None]:
-    """Run with one OpenBLAS thread (restored afterwards); a no-op if the library is not found.
-
-    The experiment evaluates many small complex matrix products (the spectral backend at
-    N <= 1e5). On a shared 2-core machine multi-threaded OpenBLAS spends most of its time
-    waiting for the second thread: a persistence run took 3.2 s with 2 threads and 0.6 s with
-    one. Setting OPENBLAS_NUM_THREADS=1 before starting Python has the same effect.
-    """
-    lib = setter = getter = None
-    try:
-        import numpy as _np
-
-        folder = os.path.join(os.path.dirname(os.path.dirname(_np.__file__)), "numpy.libs")
-        for path in glob.glob(os.path.join(folder, "*openblas*.so*")):
-            cand = ctypes.CDLL(path)
-            for s_name, g_name in (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-                                   ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-                                   ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-                                   ("openblas_set_num_threads", "openblas_get_num_threads")):
-                if hasattr(cand, s_name) and hasattr(cand, g_name):
-                    lib, setter, getter = cand, getattr(cand, s_name), getattr(cand, g_name)
-                    break
-            if lib is not None:
-                break
-    except OSError:
-        lib = None
-    if lib is None:
-        yield
-        return
-    before = int(getter())
-    setter(1)
-    try:
-        yield
-    finally:
-        setter(before)
 
 
 # ------------------------------------------------------------------------------------------
@@ -312,19 +266,6 @@ def _circle_clusters(theta: np.ndarray, tol: float = CLUSTER_TOL, min_fraction: 
     return len(centers), tight, np.sort(np.asarray(centers))
 
 
-def _angle_error(pred: np.ndarray, meas: np.ndarray) -> float:
-    """Largest distance from a predicted angle to the nearest measured one (nan if counts differ)."""
-    if pred.size != meas.size or pred.size == 0:
-        return float("nan")
-    diff = np.abs(np.angle(np.exp(1j * (pred[:, None] - meas[None, :]))))
-    return float(diff.min(axis=1).max())
-
-
-def _mode_angles(mu_k: complex, k: int) -> np.ndarray:
-    """Maxima of cos(k theta + arg mu_k): (2 pi m - arg mu_k) / k, sorted in [0, 2 pi)."""
-    return np.sort(np.mod((2 * np.pi * np.arange(k) - np.angle(mu_k)) / k, 2 * np.pi))
-
-
 class _Probe:
     """Called at every save of an iid run: Fourier modes and clusters of the configuration."""
 
@@ -376,20 +317,18 @@ def _iid_run(N: int, seed: int, n_detect: int, keep: bool = False) -> dict[str, 
     hit = np.flatnonzero(top >= THRESHOLD)
     t_lin, lead = float("nan"), 0
     if hit.size and hit[0] > 0:
-        i = int(hit[0])
-        y0, y1 = math.log(top[i - 1]), math.log(top[i])
-        t_lin = float(t[i - 1] + (math.log(THRESHOLD) - y0) / (y1 - y0) * (t[i] - t[i - 1]))
-        lead = int(np.argmax(amps[i])) + 1
+        t_lin = analysis.level_crossing(t, top, THRESHOLD, "up", log=True)
+        lead = int(np.argmax(amps[int(hit[0])])) + 1
     tight = np.asarray(probe.tight)
     i_cl = int(np.argmax(tight)) if tight.any() else None
     count = probe.counts[i_cl] if i_cl is not None else 0
     centers = probe.centers[i_cl] if i_cl is not None else np.empty(0)
     err = err_lin = float("nan")
     pred = theory.predicted_cluster_angles(theta0, beta)
-    if count == km:
-        err = _angle_error(pred, centers)
+    if count == km:                                 # as many clusters as predicted angles
+        err = analysis.angle_mismatch(pred, centers)
         if math.isfinite(t_lin):                    # same rule, phase at the end of the linear phase
-            err_lin = _angle_error(_mode_angles(modes[int(hit[0]), km - 1], km), centers)
+            err_lin = analysis.angle_mismatch(theory.mode_maxima(modes[int(hit[0]), km - 1], km), centers)
     try:
         fit = analysis.fit_growth(t, amps[:, km - 1], max_amplitude=0.1)
         rate = fit.rate
@@ -461,16 +400,6 @@ def _mc_win_probability(N: int, beta: float = BETA, K: int = 16, samples: int = 
     return float(np.mean(win == theory.k_max(beta, 2))), float(times.min(axis=1).mean())
 
 
-def _slope_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Least-squares slope, intercept and the slope's standard error."""
-    A = np.vstack([x, np.ones_like(x)]).T
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    res = y - A @ coef
-    dof = max(1, x.size - 2)
-    se = math.sqrt(float(res @ res) / dof / float(((x - x.mean()) ** 2).sum()))
-    return float(coef[0]), float(coef[1]), se
-
-
 # ------------------------------------------------------------------------------------------
 # the PDE from the notebook's noisy profile (kymograph)
 # ------------------------------------------------------------------------------------------
@@ -498,7 +427,7 @@ def _notebook_pde(M: int, seed: int, K0: int = 24) -> tuple[Any, np.ndarray, int
         sol = solver.solve(rho0, 0.5, np.linspace(0, 0.5, 101), normalize=True)
     rho_hat = sol.fourier(IID_K)
     km = theory.k_max(BETA, 2)
-    pred = _mode_angles(rho_hat[0, km], km)
+    pred = theory.mode_maxima(rho_hat[0, km], km)
     amps = np.abs(rho_hat[:, 1:])
     hit = np.flatnonzero(amps.max(axis=1) >= THRESHOLD)
     lead = int(np.argmax(amps[hit[0]])) + 1 if hit.size else 0
@@ -569,7 +498,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     Returns the :class:`Report` (``report.write(out_dir)`` writes report.md and results.zarr;
     :func:`attnflow.experiments.run_experiment` does both).
     """
-    with _single_thread_blas():
+    with analysis.blas_threads(1):
         return _run(Path(out_dir), quick)
 
 
@@ -717,9 +646,10 @@ def _run(out_dir: Path, quick: bool) -> Report:
     lnN = np.log([r["N"] for r in runs])
     pred_slope = 1 / (2 * gmax)
     okl = np.isfinite(tl)
-    slope, icpt, se = _slope_fit(lnN[okl], tl[okl])
+    fit_l = analysis.line_fit(lnN[okl], tl[okl])
+    slope, icpt, se = fit_l.slope, fit_l.intercept, fit_l.stderr
     mc_t = {N: mc[N][1] for N in cfg.Ns}
-    mc_slope = _slope_fit(np.log(list(mc_t)), np.array(list(mc_t.values())))[0]
+    mc_slope = analysis.line_fit(np.log(list(mc_t)), np.array(list(mc_t.values()))).slope
     tol_l = max(0.15, 2 * se / pred_slope)
     seeds_txt = ", ".join(f"{n} x N = {N:.0e}" for N, n in zip(cfg.Ns, cfg.seeds, strict=True))
     report.add(compare(
@@ -735,7 +665,8 @@ def _run(out_dir: Path, quick: bool) -> Report:
     tc = np.array([r["t_cl"] if r["count"] == km else np.nan for r in runs])
     okc = np.isfinite(tc)
     if okc.sum() >= 3 and np.unique(lnN[okc]).size >= 2:
-        slope_c, icpt_c, se_c = _slope_fit(lnN[okc], tc[okc])
+        fit_c = analysis.line_fit(lnN[okc], tc[okc])
+        slope_c, icpt_c, se_c = fit_c.slope, fit_c.intercept, fit_c.stderr
         note_c = (f"fitted t_cl = {slope_c:.4f} ln N {icpt_c:+.3f} (standard error {se_c:.4f}); the "
                   "quasi-linear and clustering phases add an N-independent delay "
                   f"(median t_cl - t_lin = {np.nanmedian(tc - tl):.3f})")

@@ -52,11 +52,17 @@ from ..densities import polar_cdf, sample_circle
 from ..fields import FunctionField
 from ..integrate import simulate
 from ..meanfield import CircleSolver, ResolutionWarning, ZonalSolver
-from ..meanfield.zonal import funk_hecke_eigenvalues, harmonic_norms, zonal_harmonics
 from ..model import AttentionModel
 from ..observables import energy
 from ..solve import ConstantStep, SaveAt, solve
-from ..theory import clustering_rate_bounds, energy_gradient, hessian_top_eigenvalue
+from ..theory import (
+    clustering_rate_bounds,
+    energy_gradient,
+    harmonic_norms,
+    hessian_top_eigenvalue,
+    kernel_coefficients,
+    zonal_harmonics_and_derivatives,
+)
 from ..velocity import velocity
 from .report import Claim, Report, compare
 
@@ -129,7 +135,7 @@ class ZonalParticles:
 
     def __init__(self, beta: float, d: int, K_max: int = 400):
         self.beta, self.d = float(beta), int(d)
-        lam = funk_hecke_eigenvalues(self.beta, self.d, K_max)
+        lam = kernel_coefficients(self.beta, self.d, K_max)
         nk = 1.0 / harmonic_norms(K_max, self.d)
         size = np.abs(lam * nk) * np.arange(K_max + 1) ** 2
         rel = size / size[1:].max()
@@ -138,7 +144,7 @@ class ZonalParticles:
         self.coef = (lam * nk)[: self.K + 1] / self.beta
 
     def velocity(self, phi: np.ndarray, w: np.ndarray) -> np.ndarray:
-        P, dP = zonal_harmonics(np.cos(phi), self.K, self.d, derivative=True)
+        P, dP = zonal_harmonics_and_derivatives(np.cos(phi), self.K, self.d)
         c = w @ P
         return -np.sin(phi) * (dP @ (self.coef * c))
 

@@ -25,7 +25,7 @@ Parts (every row is computed from the runs made here):
    32) the tokens stay equiangular, g = <x_i, x_j> follows the SA/USA ODE, and
    :func:`attnflow.theory.equiangular_clustering_time` (1 - g <= 1e-2) is compared with an RK4
    particle run (relative tolerance 1e-3). The layer scheme keeps the configuration equiangular
-   too, and maps g to an explicit F_eta(g) (:func:`equiangular_layer_map`, derived here): its
+   too, and maps g to an explicit F_eta(g) (:func:`attnflow.theory.equiangular_layer_map`): its
    clustering time is compared with a layer-scheme particle run, and its shift against the ODE,
    first order in eta (THEORY.md §1), is measured.
 3. Random matrices, d = 128, n = 32 (``phase-diagrams.py``): SA, layer scheme eta = 0.1,
@@ -52,18 +52,17 @@ from pathlib import Path
 import numpy as np
 
 from .. import sphere
+from ..analysis import level_crossing, rank_correlation
 from ..integrate import simulate
 from ..model import AttentionModel
 from ..observables import clustering_density, clusters
-from ..theory import equiangular_clustering_time
+from ..theory import equiangular_clustering_time, equiangular_layer_time
 from .report import Claim, Report, compare
 
 __all__ = [
     "CASES",
     "PAPER",
     "TITLE",
-    "equiangular_layer_map",
-    "equiangular_layer_time",
     "reference_matrices",
     "reference_step",
     "run",
@@ -133,75 +132,6 @@ def reference_matrices(case: str, d: int, rng: np.random.Generator
     A = BF.T.copy()
     V = A / math.sqrt(d) if case == "qk" else None
     return A, V
-
-
-# -- equiangular layer map (derived here) -------------------------------------------------------------
-def equiangular_layer_map(g: float, beta: float, n: int, h: float, normalization: str = "sa") -> float:
-    """One post-LN layer x_i <- (x_i + h y_i)/|x_i + h y_i| on an equiangular configuration.
-
-    If <x_i, x_j> = g for all i != j (A = V = I), the output y_i = a x_i + b S with
-    S = sum_k x_k, self weight w_s, other weight w_o, a = w_s - w_o, b = w_o:
-    SA: w_s = 1/(1 + (n-1) e^{beta (g-1)}), w_o = e^{beta (g-1)} w_s; USA: w_s = e^beta/n,
-    w_o = e^{beta g}/n. With s = <x_i, S> = 1 + (n-1) g and |S|^2 = n s,
-
-        <x_i, y_i> = a + b s,  <x_i, y_j> = a g + b s,
-        |y_i|^2 = a^2 + 2 a b s + b^2 n s,  <y_i, y_j> = a^2 g + 2 a b s + b^2 n s,
-
-    so the configuration stays equiangular with
-    g' = (g + 2h <x_i, y_j> + h^2 <y_i, y_j>) / (1 + 2h <x_i, y_i> + h^2 |y_i|^2). Derived here;
-    checked against layer-scheme particle runs by this experiment.
-    """
-    if normalization == "sa":
-        r = math.exp(beta * (g - 1.0))
-        ws = 1.0 / (1.0 + (n - 1) * r)
-        wo = r * ws
-    else:
-        ws = math.exp(beta) / n
-        wo = math.exp(beta * g) / n
-    a, b, s = ws - wo, wo, 1.0 + (n - 1) * g
-    num = g + 2 * h * (a * g + b * s) + h * h * (a * a * g + 2 * a * b * s + b * b * n * s)
-    den = 1.0 + 2 * h * (a + b * s) + h * h * (a * a + 2 * a * b * s + b * b * n * s)
-    return num / den
-
-
-def equiangular_layer_time(beta: float, n: int, h: float, normalization: str = "sa",
-                           threshold: float = 1e-2, g0: float = 0.0, max_steps: int = 10**7) -> float:
-    """Layer-scheme clustering time: first t = k h with 1 - g_k <= threshold, log-linearly interpolated."""
-    g, k = g0, 0
-    prev = g
-    while 1.0 - g > threshold:
-        prev = g
-        g = equiangular_layer_map(g, beta, n, h, normalization)
-        k += 1
-        if k > max_steps:
-            return math.inf
-    if k == 0:
-        return 0.0
-    lp, lc = math.log(1.0 - prev), math.log(1.0 - g)
-    return h * (k - 1 + (math.log(threshold) - lp) / (lc - lp))
-
-
-def _crossing_time(t: np.ndarray, eps: np.ndarray, threshold: float) -> float:
-    """First time where eps(t) <= threshold, log-linear interpolation between saves."""
-    below = np.flatnonzero(eps <= threshold)
-    if below.size == 0:
-        return math.nan
-    k = int(below[0])
-    if k == 0:
-        return float(t[0])
-    lp, lc = math.log(eps[k - 1]), math.log(max(eps[k], 1e-300))
-    return float(t[k - 1] + (math.log(threshold) - lp) / (lc - lp) * (t[k] - t[k - 1]))
-
-
-def _rise_time(t: np.ndarray, y: np.ndarray, level: float) -> float:
-    """First time where y(t) >= level, linear interpolation between saves."""
-    above = np.flatnonzero(y >= level)
-    if above.size == 0:
-        return math.nan
-    k = int(above[0])
-    if k == 0:
-        return float(t[0])
-    return float(t[k - 1] + (level - y[k - 1]) / (y[k] - y[k - 1]) * (t[k] - t[k - 1]))
 
 
 def _bound_claim(claim: str, bound: float, measured: float, parameters: str, *, upper: bool, note: str = ""
@@ -338,7 +268,7 @@ def _equiangular_part(rep: Report) -> dict:
             grid = np.arange(0.0, t1, dt)
             sol = simulate(model, x0, t1, dt, "rk4", save_at=grid, observables=obs, save_states=False,
                            backend="dense")
-            T_rk4 = _crossing_time(sol.t, sol.observables["eps"], thr)
+            T_rk4 = level_crossing(sol.t, sol.observables["eps"], thr, log=True)
             spread = float(np.max(sol.observables["spread"]))
             h = reference_step(beta, norm)
             T_map = equiangular_layer_time(beta, n, h, norm, thr)
@@ -346,7 +276,7 @@ def _equiangular_part(rep: Report) -> dict:
             grid_l = h * np.arange(int(t1l / h) + 1)
             soll = simulate(model, x0, float(grid_l[-1]), h, "layer", save_at=grid_l, observables=obs,
                             save_states=False, backend="dense")
-            T_layer = _crossing_time(soll.t, soll.observables["eps"], thr)
+            T_layer = level_crossing(soll.t, soll.observables["eps"], thr, log=True)
             rows.append({"norm": norm, "beta": beta, "T_ode": T_ode, "T_rk4": T_rk4, "T_map": T_map,
                          "T_layer": T_layer, "h": h, "spread": spread, "t": sol.t,
                          "eps": sol.observables["eps"], "t_l": soll.t, "eps_l": soll.observables["eps"]})
@@ -372,7 +302,7 @@ def _equiangular_part(rep: Report) -> dict:
             grid_l = h * np.arange(int((1.2 * T_ode) / h) + 1)
             soll = simulate(model, x0, float(grid_l[-1]), h, "layer", save_at=grid_l,
                             observables={"eps": _equi_obs}, save_states=False, backend="dense")
-            shifts.append(_crossing_time(soll.t, soll.observables["eps"], thr) - T_ode)
+            shifts.append(level_crossing(soll.t, soll.observables["eps"], thr, log=True) - T_ode)
         ratios.append(shifts[0] / shifts[1])
         rep.add(compare(
             f"the layer scheme's time shift is O(h) (SA, beta = {beta:g}): "
@@ -426,7 +356,7 @@ def _random_matrix_part(rep: Report, P: dict) -> dict:
         if beta > 4.0:
             continue
         pred = equiangular_layer_time(beta, _N_RM, _STEP, "sa", threshold=_TOL_PAIR)
-        meas = _rise_time(ts, dens["identity"][bi], 0.5)
+        meas = level_crossing(ts, dens["identity"][bi], 0.5, "up")
         rep.add(compare(
             f"identity, beta = {beta:g}: onset of clustering (density >= 0.5) at the equiangular "
             "layer-map time (1 - g <= 1e-3)", pred, meas, 0.05, par + f"; saves every {P['rm_save']:g}",
@@ -442,7 +372,7 @@ def _random_matrix_part(rep: Report, P: dict) -> dict:
             return equiangular_layer_time(b, _N_RM, _STEP, "sa", threshold=_TOL_PAIR) - _T_MAX
 
         beta_c = _bisect(excess, 0.5, 9.0)
-        beta_m = _crossing_beta(np.asarray(betas), dens["identity"][:, -1], 0.5)
+        beta_m = level_crossing(np.asarray(betas), dens["identity"][:, -1], 0.5)
         rep.add(compare(
             "identity: phase boundary at t = 30 (density(t = 30) = 0.5) where the equiangular layer-map time "
             "equals 30", beta_c, beta_m, 0.5, par + f"; betas {_floats(betas)}",
@@ -461,7 +391,8 @@ def _random_matrix_part(rep: Report, P: dict) -> dict:
         if len(betas) >= 5:
             rep.add(_bound_claim(
                 f"{case}: the clustering density at t = 30 decreases with beta (Spearman rank correlation)",
-                -0.8, _spearman(np.asarray(betas), final), par + f"; case {case}; betas {_floats(betas)}",
+                -0.8, rank_correlation(np.asarray(betas), final),
+                par + f"; case {case}; betas {_floats(betas)}",
                 upper=True, note=words + " (a stronger statement than the phase-diagram structure: "
                 "monotone in beta)."))
     return {"t": ts, "betas": betas, "density": dens, "count": cnt}
@@ -471,24 +402,6 @@ def _case_words(case: str) -> str:
     return {"ginibre": "A = (G1 G2/sqrt(d))^T, V = I", "goe": "A = (G + G^T)/sqrt(2), V = I",
             "wigner": "symmetric, all entries N(0,1), V = I", "qk": "A = (G1 G2/sqrt(d))^T, V = A/sqrt(d)",
             "identity": "A = V = I"}[case]
-
-
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    rx = np.argsort(np.argsort(x)).astype(float)
-    ry = _average_ranks(y)
-    if np.std(ry) == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def _average_ranks(y: np.ndarray) -> np.ndarray:
-    order = np.argsort(y, kind="mergesort")
-    ranks = np.empty(y.size)
-    ranks[order] = np.arange(y.size, dtype=float)
-    for v in np.unique(y):
-        tie = y == v
-        ranks[tie] = ranks[tie].mean()
-    return ranks
 
 
 def _bisect(f, lo: float, hi: float, iters: int = 60) -> float:
@@ -501,13 +414,6 @@ def _bisect(f, lo: float, hi: float, iters: int = 60) -> float:
         else:
             hi = mid
     return 0.5 * (lo + hi)
-
-
-def _crossing_beta(betas: np.ndarray, y: np.ndarray, level: float) -> float:
-    for k in range(1, betas.size):
-        if y[k - 1] >= level > y[k]:
-            return float(betas[k - 1] + (y[k - 1] - level) / (y[k - 1] - y[k]) * (betas[k] - betas[k - 1]))
-    return math.nan
 
 
 # -- figures ----------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import sphere
+from ..analysis import level_crossing, line_fit
 from ..fields import HardmaxField
 from ..integrate import simulate
 from ..model import AttentionModel
@@ -136,18 +137,6 @@ def _floats(values) -> str:
     return "[" + ", ".join(f"{float(v):g}" for v in values) + "]"
 
 
-def _fit_slope(x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
-
-
-def _crossing_after(t: np.ndarray, y: np.ndarray, level: float, start: int) -> float:
-    """First time after index ``start`` where y falls below ``level`` (linear interpolation)."""
-    for k in range(max(start, 1), t.size):
-        if y[k] < level <= y[k - 1]:
-            return float(t[k - 1] + (y[k - 1] - level) / (y[k - 1] - y[k]) * (t[k] - t[k - 1]))
-    return math.nan
-
-
 def _at_most(claim: str, bound: float, measured: float, parameters: str, note: str = "") -> Claim:
     """An inequality row: measured <= bound (error = the excess over the bound, tolerance 0)."""
     if not math.isfinite(measured):
@@ -188,7 +177,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     target = Pi(x0z)
     dist_z = np.linalg.norm(xz - target[None], axis=2).mean(axis=1)
     win = (tz >= _ZERO_FIT[0]) & (tz <= _ZERO_FIT[1])
-    c_meas = -_fit_slope(tz[win], np.log(dist_z[win]))
+    c_meas = -line_fit(tz[win], np.log(dist_z[win])).slope
     pz = float(np.mean(x0z @ e2 > 0))
     w_zero_end = distance_to_pushforward(xz[-1], e2, pz)
     walls["zero temperature"] = time.perf_counter() - t0
@@ -227,7 +216,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     k_dip = W.argmin(axis=1)
     w_dip = W[np.arange(betas.size), k_dip]
     t_dip = ts[k_dip]
-    t_exit = np.array([_crossing_after(ts, m2[i], 0.5, int(k_dip[i])) for i in range(betas.size)])
+    t_exit = np.array([level_crossing(ts, m2[i], 0.5, start=int(k_dip[i])) for i in range(betas.size)])
     sa_par = (f"{mats}; SA, N = {P['n_sa']} iid uniform (seed 1), RK4 dt = {P['dt']:g}, saves every "
               f"{P['save']:g} up to t = {P['t_end']:g}")
     for i, beta in enumerate(betas):
@@ -238,7 +227,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
             bound, float(w_dip[i]), f"{sa_par}; dip at t = {t_dip[i]:g} (log beta = {math.log(beta):.2f})",
             note="[L]'s bound is sqrt(log(beta+1)/beta) e^{Ct} + e^{-ct} with unknown constants; the row "
                  "uses the beta-factor with prefactor 1 as the yardstick."))
-    expo_dip = _fit_slope(np.log(betas), np.log(w_dip))
+    expo_dip = line_fit(np.log(betas), np.log(w_dip)).slope
     rep.add(_at_most(
         "the concentration sharpens with beta: fitted exponent of min_t W_1(mu_t, Pi # mu_0) in beta < 0",
         0.0, expo_dip, f"{sa_par}; betas {_floats(betas)}",
@@ -246,7 +235,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     rep.add(_at_least(
         "metastable for times of order log beta: the time of the W_1 dip grows with log beta "
         "(fitted slope > 0)",
-        0.0, _fit_slope(np.log(betas), t_dip), f"{sa_par}; t_dip = {t_dip.tolist()}"))
+        0.0, line_fit(np.log(betas), t_dip).slope, f"{sa_par}; t_dip = {t_dip.tolist()}"))
 
     # 3. beta-scaling of the finite-beta error at t = 0.25 ----------------------------------------
     t0 = time.perf_counter()
@@ -265,8 +254,8 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         errors[key] = np.array(vals)
     walls["beta-scaling runs"] = time.perf_counter() - t0
     e_fib = errors["fibonacci"]
-    expo = _fit_slope(np.log(betas_e), np.log(e_fib))
-    bound_expo = _fit_slope(np.log(betas_e), 0.5 * np.log(np.log1p(betas_e) / betas_e))
+    expo = line_fit(np.log(betas_e), np.log(e_fib)).slope
+    bound_expo = line_fit(np.log(betas_e), 0.5 * np.log(np.log1p(betas_e) / betas_e)).slope
     err_par = (f"{mats}; SA vs hardmax from the same x_0 (Fibonacci lattice, N = {P['n_err']}), "
                f"t = {_T_ERR:g}, RK4 dt = 0.0125; betas {_floats(betas_e)}")
     rep.add(_at_most(
@@ -300,7 +289,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
             1.0, float(m1[i, -1]), 0.02, f"{sa_par}; measured at t = {ts[-1]:g}",
             note=f"exit from +-e_2 (mean |<x, e_2>| < 0.5) at t = {t_exit[i]:.2f}"))
     ok = np.isfinite(t_exit)
-    slope_exit = _fit_slope(np.log(betas[ok]), t_exit[ok]) if ok.sum() >= 2 else math.nan
+    slope_exit = line_fit(np.log(betas[ok]), t_exit[ok]).slope if ok.sum() >= 2 else math.nan
     rep.add(_at_least(
         "the exit time from +-e_2 grows with log beta (fitted slope of exit time vs log beta > 0)",
         0.0, slope_exit, f"{sa_par}; exit times {_floats(np.round(t_exit, 2))} for betas {_floats(betas)}",

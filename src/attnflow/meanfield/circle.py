@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ive
 
 from ..fields import FunctionField
 from ..solve import SaveAt, StateStep, solve
+from ..theory.kernels import kernel_coefficients
+from ..theory.stability import growth_rates
 from ..validation import fail, finite_float, square_matrix
 
 __all__ = ["CircleSolution", "CircleSolver", "ResolutionWarning"]
@@ -129,8 +130,8 @@ class CircleSolver:
         k = np.arange(self.M // 2 + 1)
         self._ik = 1j * k
         self._keep = k <= self.kmax
-        # I_k(beta) e^{-|beta|}: exponentially scaled, never overflows
-        self._ive = ive(k, self.beta) if self.beta != 0 else (k == 0).astype(float)
+        # I_k(beta) e^{-|beta|} (the Funk-Hecke eigenvalues of S^1, scaled): never overflows
+        self._ive = kernel_coefficients(self.beta, 2, self.M // 2, scaled=True)
         self._log_scale = abs(self.beta)
         # Fourier coefficients of G(s) = -e^{beta cos s} sin s, scaled by e^{-|beta|}:
         # G_k = i k I_k(beta) / beta (-> i/2 at k = 1 as beta -> 0)
@@ -147,15 +148,11 @@ class CircleSolver:
     def growth_rates(self) -> np.ndarray:
         """Linear growth rates gamma_k at the uniform density for k = 0..M/2 (A = V = I).
 
-        USA: gamma_k = k^2 I_k(beta) / beta; SA: divided by I_0(beta) (THEORY.md §4).
+        USA: gamma_k = k^2 I_k(beta) / beta; SA: divided by I_0(beta) (THEORY.md §4);
+        :func:`attnflow.theory.growth_rates` with d = 2. Raises FloatingPointError (naming
+        beta and the fix) where the USA rates exceed float64.
         """
-        k = np.arange(self.M // 2 + 1)
-        if self.beta == 0:
-            return np.where(k == 1, 0.5, 0.0)           # limit of k^2 I_k(beta)/beta; I_0(0) = 1
-        g = k**2 * self._ive / self.beta
-        if self.normalization == "sa":
-            return g / self._ive[0]
-        return g * math.exp(self._log_scale) if self._log_scale < 700 else g * np.inf
+        return growth_rates(self.beta, 2, self.M // 2, self.normalization)
 
     def velocity(self, rho: np.ndarray) -> np.ndarray:
         """The velocity u(theta_j) of density values ``rho`` (M,) on the grid."""

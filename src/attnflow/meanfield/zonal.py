@@ -58,10 +58,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import gammaln, ive, roots_jacobi
+from scipy.special import roots_jacobi
 
 from ..fields import FunctionField
 from ..solve import SaveAt, StateStep, solve
+from ..theory.kernels import (
+    LOG_MAX,
+    harmonic_norms,
+    kernel_coefficients,
+    zonal_harmonics,
+    zonal_harmonics_and_derivatives,
+)
+from ..theory.kernels import kernel_coefficients as funk_hecke_eigenvalues
+from ..theory.stability import growth_rates as zonal_growth_rates
 from ..validation import fail, finite_float
 from .circle import ResolutionWarning
 
@@ -75,120 +84,11 @@ __all__ = [
     "zonal_harmonics",
 ]
 
-#: exp(|beta|) overflows float64 beyond this
-_LOG_MAX = math.log(np.finfo(np.float64).max)
-
-
 # -- validation ------------------------------------------------------------------------------
 def _int_at_least(name: str, value, low: int, fix: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise fail(name, value, f"must be an integer >= {low}", fix)
     return int(value)
-
-
-# -- the basis -------------------------------------------------------------------------------
-def zonal_harmonics(t, K: int, d: int, derivative: bool = False):
-    """Normalized zonal harmonics P_k^{(d)}(t) = C_k^{nu}(t) / C_k^{nu}(1), k = 0..K.
-
-    nu = (d - 2) / 2; for d = 2, P_k(cos phi) = cos(k phi) (Chebyshev T_k). Computed by the
-    three-term recurrence P_{k+1} = (2 (k + nu) t P_k - k P_{k-1}) / (k + 2 nu), stable on
-    [-1, 1] where |P_k| <= 1.
-
-    Parameters
-    ----------
-    t : (n,) array of cosines in [-1, 1].
-    K : int >= 0, the top degree.
-    d : int >= 2, the ambient dimension (the sphere is S^{d-1}).
-    derivative : also return dP_k/dt.
-
-    Returns
-    -------
-    P : (n, K + 1) array; with ``derivative`` also dP : (n, K + 1).
-    """
-    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
-    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
-    t = np.asarray(t, dtype=np.float64).ravel()
-    nu = (d - 2) / 2
-    P = np.empty((t.size, K + 1))
-    dP = np.empty((t.size, K + 1))
-    P[:, 0], dP[:, 0] = 1.0, 0.0
-    if K >= 1:
-        P[:, 1], dP[:, 1] = t, 1.0
-    for k in range(1, K):
-        a, b = 2 * (k + nu) / (k + 2 * nu), k / (k + 2 * nu)
-        P[:, k + 1] = a * t * P[:, k] - b * P[:, k - 1]
-        dP[:, k + 1] = a * (P[:, k] + t * dP[:, k]) - b * dP[:, k - 1]
-    return (P, dP) if derivative else P
-
-
-def harmonic_norms(K: int, d: int) -> np.ndarray:
-    """h_k = int P_k^2 dsigma = 1 / N(d, k), k = 0..K, shape (K + 1,).
-
-    N(d, k) = (2k + d - 2) (k + d - 3)! / (k! (d - 2)!) is the dimension of the degree-k
-    spherical harmonics on S^{d-1} (N(2, k) = 2 for k >= 1; N(3, k) = 2k + 1).
-    """
-    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
-    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
-    k = np.arange(K + 1, dtype=np.float64)
-    if d == 2:
-        n = np.where(k == 0, 1.0, 2.0)
-    else:
-        n = (2 * k + d - 2) / (d - 2) * np.exp(gammaln(k + d - 2) - gammaln(k + 1) - gammaln(d - 2))
-    return 1.0 / n
-
-
-def _scaled_eigenvalues(beta: float, d: int, K: int) -> np.ndarray:
-    """lambda_k e^{-|beta|} for k = 0..K (beta != 0), without overflow."""
-    nu = (d - 2) / 2
-    k = np.arange(K + 1)
-    b = abs(beta)
-    lam = math.exp(gammaln(d / 2) + nu * math.log(2 / b)) * ive(k + nu, b)
-    if beta < 0:                                   # e^{-b t} = e^{b (-t)}, P_k(-t) = (-1)^k P_k(t)
-        lam = lam * (-1.0) ** k
-    return lam
-
-
-def funk_hecke_eigenvalues(beta: float, d: int, K: int) -> np.ndarray:
-    """Funk-Hecke eigenvalues of the kernel e^{beta <x, y>} w.r.t. sigma, k = 0..K.
-
-        int e^{beta <x, y>} P_k(<y, e>) dsigma(y) = lambda_k P_k(<x, e>),
-        lambda_k = Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1}(beta)   (d = 2: I_k(beta)),
-
-    (THEORY-DETAILS §1.4; THEORY.md §3 uses the unnormalized measure, a factor |S^{d-1}|).
-    lambda_0 = Z0(beta, d) = int e^{beta <x, y>} dsigma(y). beta = 0 gives (1, 0, 0, ...).
-    Returns a (K + 1,) float64 array; entries overflow to inf beyond |beta| ~ 709.
-    """
-    beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
-    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
-    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
-    if beta == 0:
-        return (np.arange(K + 1) == 0).astype(np.float64)
-    with np.errstate(over="ignore"):
-        return _scaled_eigenvalues(beta, d, K) * math.exp(min(abs(beta), _LOG_MAX + 1))
-
-
-def zonal_growth_rates(beta: float, d: int, K: int, normalization: str = "usa") -> np.ndarray:
-    """Linear growth rates at the uniform measure, k = 0..K (THEORY.md §4).
-
-        USA: gamma_k = k (k + d - 2) lambda_k / beta;    SA: gamma_k^USA / lambda_0.
-
-    d = 2: k^2 I_k(beta) / beta; d = 3: k (k + 1) sqrt(pi / (2 beta)) I_{k+1/2}(beta) / beta.
-    At beta = 0 the limit is gamma_1 = (d - 1) / d, all others 0.
-    """
-    beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
-    d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
-    K = _int_at_least("K", K, 0, "pass the top degree, e.g. K=32")
-    if normalization not in ("sa", "usa"):
-        raise fail("normalization", normalization, "is not known", 'use "sa" or "usa"')
-    k = np.arange(K + 1)
-    if beta == 0:
-        return np.where(k == 1, (d - 1) / d, 0.0)
-    lam = _scaled_eigenvalues(beta, d, K)
-    g = k * (k + d - 2) * lam / beta
-    if normalization == "sa":
-        return g / lam[0]
-    with np.errstate(over="ignore"):
-        return g * math.exp(min(abs(beta), _LOG_MAX + 1))
 
 
 # -- the result ------------------------------------------------------------------------------
@@ -321,7 +221,7 @@ class ZonalSolver:
         self.cfl = finite_float("cfl", cfl, fix="pass e.g. cfl=0.5", positive=True)
         self.pos_tol = finite_float("pos_tol", pos_tol, fix="pass e.g. pos_tol=1e-8", positive=True)
         self.tail_tol = finite_float("tail_tol", tail_tol, fix="pass e.g. tail_tol=1e-8", positive=True)
-        if self.normalization == "usa" and abs(self.beta) > _LOG_MAX:
+        if self.normalization == "usa" and abs(self.beta) > LOG_MAX:
             raise fail("beta", beta, "overflows the USA field e^{|beta|} in float64",
                        'use normalization="sa" or |beta| < 700')
 
@@ -331,7 +231,7 @@ class ZonalSolver:
         self.t_nodes = np.ascontiguousarray(x[order])
         self.weights = np.ascontiguousarray(w[order] / w.sum())
         self.phi = np.arccos(np.clip(self.t_nodes, -1.0, 1.0))
-        P, dP = zonal_harmonics(self.t_nodes, self.K, self.d, derivative=True)
+        P, dP = zonal_harmonics_and_derivatives(self.t_nodes, self.K, self.d)
         self._P, self._dP = P, dP
         self.h = harmonic_norms(self.K, self.d)
         self._sin = np.sqrt(np.clip(1 - self.t_nodes**2, 0.0, None))
@@ -344,7 +244,7 @@ class ZonalSolver:
             self._lam = (k == 0).astype(np.float64)                      # U = f_0
             self._lam_over_beta = np.where(k == 1, 1.0 / self.d, 0.0)    # limit lambda_k / beta
         else:
-            lam = _scaled_eigenvalues(self.beta, self.d, self.K)
+            lam = kernel_coefficients(self.beta, self.d, self.K, scaled=True)
             scale = 1.0 if self.normalization == "sa" else math.exp(abs(self.beta))
             self._lam = lam * scale            # SA: the factor e^{|beta|} cancels in U'/U
             self._lam_over_beta = self._lam / self.beta

@@ -1,0 +1,105 @@
+"""Closed-form predictions of the mean-field theory, to compare with simulations.
+
+Everything here is a formula of THEORY.md / THEORY-DETAILS.md (in the repository's
+``shared/`` notes) turned into a function with its shapes, its domain and its source, and
+this package is the one place where each of them lives:
+
+- kernel spectra (:mod:`.kernels`): :func:`kernel_coefficients` (Funk-Hecke eigenvalues of
+  e^{beta t}), :func:`gegenbauer_coefficients` (expansion of e^{beta t} in Gegenbauer /
+  Chebyshev polynomials), :func:`zonal_harmonics`, :func:`zonal_harmonics_and_derivatives`,
+  :func:`iter_zonal_harmonics`, :func:`harmonic_norms`;
+- linear instability of the uniform measure [B] (:mod:`.stability`): :func:`growth_rates`,
+  :func:`k_max`, :func:`predicted_cluster_count`, :func:`linear_phase_end`,
+  :func:`time_scales`;
+- the first clusters on S^1 [B] (:mod:`.clusters`): :func:`predicted_cluster_angles`,
+  :func:`mode_maxima`;
+- the equiangular reduction [GLPR] (:mod:`.equiangular`): :func:`equiangular_rhs`,
+  :func:`equiangular_solution`, :func:`equiangular_clustering_time`,
+  :func:`equiangular_layer_map`, :func:`equiangular_layer_time`;
+- the interaction energy on (S^{d-1})^N and quantitative clustering at small beta [C]
+  (:mod:`.energy`): :func:`energy_gradient`, :func:`energy_hessian`,
+  :func:`hessian_top_eigenvalue`, :func:`clustering_rate_bounds`;
+- the zero-temperature limit [L] (:mod:`.lowtemp`): :func:`zero_temperature_map`,
+  :class:`ZeroTemperatureMap`, :func:`push_forward`, :func:`zero_temperature_rate`,
+  :func:`wasserstein_bound`, :func:`optimal_time`.
+
+Overflow: quantities that grow like e^{|beta|} raise one FloatingPointError that names beta
+and the fix (e.g. ``scaled=True``), never inf or NaN.
+
+References
+----------
+[B]    Bruno, Pasqualotto, Agazzi, "Emergence of meta-stable clustering in mean-field
+       transformer models", arXiv 2410.23228 (ICLR 2025).
+[C]    Chen, Lin, Polyanskiy, Rigollet, "Quantitative clustering in mean-field transformer
+       models", arXiv 2504.14697.
+[L]    Alcalde, Bungert, Riedl, Roith, "Quantifying concentration phenomena of mean-field
+       transformers in the low-temperature regime", arXiv 2605.10931.
+[GLPR] Geshkovski, Letrouit, Polyanskiy, Rigollet, "A mathematical perspective on
+       transformers", arXiv 2312.10794.
+
+"Derived here" marks statements that THEORY.md derives rather than reads in a paper; the
+tests in ``tests/test_theory.py`` check each of them numerically (quadrature, finite
+differences, particle runs with :func:`attnflow.simulate`).
+
+Conventions. sigma is the *normalized* uniform measure on S^{d-1}; nu = (d - 2)/2; I_mu is
+the modified Bessel function of the first kind; the model's logit is beta <A x_i, x_j> with
+A = ``AttentionModel.A_matrix``.
+"""
+
+from .clusters import mode_maxima, predicted_cluster_angles
+from .energy import clustering_rate_bounds, energy_gradient, energy_hessian, hessian_top_eigenvalue
+from .equiangular import (
+    equiangular_clustering_time,
+    equiangular_layer_map,
+    equiangular_layer_time,
+    equiangular_rhs,
+    equiangular_solution,
+)
+from .kernels import (
+    gegenbauer_coefficients,
+    harmonic_norms,
+    iter_zonal_harmonics,
+    kernel_coefficients,
+    zonal_harmonics,
+    zonal_harmonics_and_derivatives,
+)
+from .lowtemp import (
+    ZeroTemperatureMap,
+    optimal_time,
+    push_forward,
+    wasserstein_bound,
+    zero_temperature_map,
+    zero_temperature_rate,
+)
+from .stability import growth_rates, k_max, linear_phase_end, predicted_cluster_count, time_scales
+
+__all__ = [
+    "ZeroTemperatureMap",
+    "clustering_rate_bounds",
+    "energy_gradient",
+    "energy_hessian",
+    "equiangular_clustering_time",
+    "equiangular_layer_map",
+    "equiangular_layer_time",
+    "equiangular_rhs",
+    "equiangular_solution",
+    "gegenbauer_coefficients",
+    "growth_rates",
+    "harmonic_norms",
+    "hessian_top_eigenvalue",
+    "iter_zonal_harmonics",
+    "k_max",
+    "kernel_coefficients",
+    "linear_phase_end",
+    "mode_maxima",
+    "optimal_time",
+    "predicted_cluster_angles",
+    "predicted_cluster_count",
+    "push_forward",
+    "time_scales",
+    "wasserstein_bound",
+    "zero_temperature_map",
+    "zero_temperature_rate",
+    "zonal_harmonics",
+    "zonal_harmonics_and_derivatives",
+]
