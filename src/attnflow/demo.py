@@ -64,14 +64,6 @@ def demo_configs(large: bool = False) -> dict[str, RunConfig]:
     return {"circle": parse_config(circle), "sphere": parse_config(sphere)}
 
 
-def _k_max_circle(beta: float, kmax: int = 64) -> int:
-    """argmax_k k^2 I_k(beta) / beta, the fastest-growing mode of USA on S^1 (THEORY §4)."""
-    from scipy.special import ive
-
-    k = np.arange(1, kmax + 1)
-    return int(k[np.argmax(k**2 * ive(k, beta))])       # ive = I_k e^{-beta}: same argmax
-
-
 def _circle_prediction(x0: np.ndarray, x1: np.ndarray, k: int, centers: np.ndarray
                        ) -> dict[str, Any]:
     """Predicted cluster angles from the initial k-th Fourier mode, matched to the measured."""
@@ -90,6 +82,7 @@ def _circle_prediction(x0: np.ndarray, x1: np.ndarray, k: int, centers: np.ndarr
 
 def _run_one(cfg: RunConfig, out_dir: Path, progress: bool | None) -> dict[str, Any]:
     from . import io, observables, plot
+    from .theory import k_max
 
     model = cfg.build_model()
     start = time.perf_counter()
@@ -131,7 +124,7 @@ def _run_one(cfg: RunConfig, out_dir: Path, progress: bool | None) -> dict[str, 
     }
     if model.d == 2:
         first = x[0] if x.ndim == 3 else x[0, 0]
-        result["prediction"] = _circle_prediction(first, final, _k_max_circle(model.beta),
+        result["prediction"] = _circle_prediction(first, final, k_max(model.beta, 2),
                                                   found.centers)
     return result
 
