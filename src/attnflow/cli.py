@@ -74,6 +74,7 @@ def simulate(
     """Run the simulation described by CONFIG.toml and store it in --out."""
     from .config import load_config
     from .io import remove_store
+    from .sweep import check_writable
 
     cfg = _read_file(load_config, config)
     if out.exists() and not resume:
@@ -85,11 +86,15 @@ def simulate(
         except FileExistsError as exc:
             _fail(_escape(str(exc)))
     try:
+        check_writable(out, "--out")                       # before the run, not at its first flush
         sol = cfg.simulate(store=out, resume=resume, progress=progress)
-    except (ValueError, FileExistsError) as exc:
+    except (ValueError, FileExistsError, PermissionError) as exc:
         _fail(_escape(str(exc)))
     except FloatingPointError as exc:
         _fail(_escape(str(exc)), code=1)
+    except OSError as exc:                                  # a write failing half way (disk full, ...)
+        _fail(f"cannot write --out {_escape(str(out))} ({_escape(str(exc))}). Fix: check the path and "
+              "the free space, then continue with --resume.", code=1)
     except KeyboardInterrupt:
         _err.print(f"[yellow]interrupted[/]: continue with `attnflow simulate {config} "
                    f"--out {out} --resume`", highlight=False)
@@ -98,13 +103,19 @@ def simulate(
 
 
 def _read_file(loader, config: Path):
-    """``loader(config)`` (a run or sweep file), or a clean exit naming the file and the fix."""
+    """``loader(config)`` (a run or sweep file), or a clean exit naming the file and the fix.
+
+    The loaders' errors already name the file, the table and the key.
+    """
     try:
         return loader(config)
     except FileNotFoundError:
         _fail(f"config file {_escape(str(config))} does not exist. Fix: check the path.")
     except ValueError as exc:
-        _fail(f"{_escape(str(config))}: {_escape(str(exc))}")
+        _fail(_escape(str(exc)))
+    except OSError as exc:                                  # unreadable: permissions, I/O error
+        _fail(f"cannot read the config file {_escape(str(config))} ({_escape(exc.strerror or str(exc))}). "
+              "Fix: check the path and its permissions.")
 
 
 def _summary(cfg, sol, out: Path) -> Table:
@@ -143,12 +154,18 @@ def _load_run(run: Path):
     """A stored run, or a clean exit naming the path and the fix."""
     from . import io
 
+    if not run.exists():
+        _fail(f"run {_escape(str(run))} does not exist. Fix: check the path.")
+    if io.store_kind(run) == "sweep":
+        _fail(f"{_escape(str(run))} is a sweep store, not a run. Fix: draw it with `attnflow plot-sweep "
+              f"{_escape(str(run))} --var VAR --x AXIS`.")
     try:
         return io.load(run)
-    except FileNotFoundError:
-        _fail(f"run {_escape(str(run))} does not exist. Fix: check the path.")
-    except (ValueError, KeyError, OSError) as exc:
-        _fail(f"cannot read {_escape(str(run))} as an attnflow run ({_escape(str(exc))}). "
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        # FileNotFoundError of an existing path: a folder without Zarr metadata; TypeError: not NetCDF
+        why = "no Zarr metadata in it" if isinstance(exc, FileNotFoundError) else (
+            str(exc).splitlines()[0].split(" Fix:")[0].rstrip(". ") if str(exc) else type(exc).__name__)
+        _fail(f"{_escape(str(run))} is not an attnflow run ({_escape(why)}). "
               "Fix: pass a store written by `attnflow simulate` or attnflow.io.save.")
 
 
@@ -164,10 +181,14 @@ def plot(
 
     sol = _load_run(run)
     folder = run.resolve().parent if out is None else out
-    folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "trajectories.png", folder / "observables.png"]
-    plots.trajectories(sol, paths[0])
-    plots.observables_over_time(sol, paths[1])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        plots.trajectories(sol, paths[0])
+        plots.observables_over_time(sol, paths[1])
+    except OSError as exc:
+        _fail(f"cannot write the figures into {_escape(str(folder))} ({_escape(str(exc))}). "
+              "Fix: pass a writable --out folder.")
     for p in paths:
         _out.print(f"wrote {_escape(str(p))}", highlight=False)
 
@@ -235,12 +256,17 @@ def demo(
     _out.print(_table("attnflow demo", [(k, _escape(v)) for k, v in rows]))
 
 
+#: rows of the growth-rate table of `predict` beyond which only a window around k_max is shown
+_PREDICT_ROWS = 64
+
+
 @app.command()
 def predict(
     beta: Annotated[float, typer.Option("--beta", help="Inverse temperature.")],
     d: Annotated[int, typer.Option("--d", help="Ambient dimension (tokens on S^{d-1}).")],
     normalization: Annotated[str, typer.Option("--normalization", help='"usa" or "sa".')] = "usa",
-    K: Annotated[int, typer.Option("--K", help="Largest harmonic degree listed.")] = 0,
+    K: Annotated[int, typer.Option("--K", min=0, help="Largest harmonic degree listed (default: 2 k_max + "
+                                   "2, or degrees 0-3 and k_max +- 8 when k_max is large).")] = 0,
     N: Annotated[int, typer.Option("--N", help="Token count for the time scales.")] = 20000,
 ) -> None:
     """The theory's predictions at the uniform measure: growth rates, k_max, time scales."""
@@ -248,20 +274,27 @@ def predict(
 
     try:
         kmax = theory.k_max(beta, d)
-        K = K or max(8, 2 * kmax + 2)
-        rates = theory.growth_rates(beta, d, K, normalization)
+        window = not K and 2 * kmax + 2 > _PREDICT_ROWS
+        top = K or (kmax + 8 if window else max(8, 2 * kmax + 2))
+        rates = theory.growth_rates(beta, d, max(top, kmax), normalization)
         scales = theory.time_scales(beta, d, N, normalization)
     except (ValueError, FloatingPointError) as exc:
         _fail(_escape(str(exc)))
+    except MemoryError as exc:                      # the mode sums grow like sqrt(beta)
+        _fail(f"--beta {beta:g}: the predictions need more memory than this machine has "
+              f"({_escape(str(exc))}). Fix: use a smaller beta (k_max grows like sqrt(2 beta)).")
     table = Table(title=f"growth rates gamma_k at the uniform measure ({normalization.upper()}, "
                         f"beta = {beta:g}, d = {d})", title_justify="left")
     table.add_column("k", justify="right")
     table.add_column("gamma_k", justify="right")
     table.add_column("gamma_k / gamma_max", justify="right")
     gmax = float(rates[kmax])
-    for k, g in enumerate(rates):
+    for k in [*range(4), -1, *range(kmax - 8, top + 1)] if window else range(top + 1):
+        if k < 0:
+            table.add_row("...", "", "")
+            continue
         mark = " <- k_max" if k == kmax else ""
-        table.add_row(str(k), f"{g:.6g}", f"{g / gmax:.4f}{mark}" if gmax else "-")
+        table.add_row(str(k), f"{rates[k]:.6g}", f"{rates[k] / gmax:.4f}{mark}" if gmax else "-")
     _out.print(table)
     rows = [("k_max", str(kmax)), ("gamma_max", f"{gmax:.6g}")]
     for key, value in scales.items():
@@ -340,11 +373,11 @@ def sweep(
     try:
         summary = run_sweep(spec, store, scheduler=scheduler, workers=workers, resume=resume,
                             overwrite=overwrite, retry_failed=retry_failed, progress=progress)
-    except (ValueError, FileExistsError) as exc:
-        _fail(_escape(str(exc)))
-    except OSError as exc:
-        _fail(f"cannot reach the Dask scheduler {_escape(str(scheduler))} ({_escape(str(exc))}). "
-              "Fix: check the address (tcp://HOST:PORT) and that the scheduler is running.")
+    except (ValueError, FileExistsError, ConnectionError, PermissionError) as exc:
+        _fail(_escape(str(exc)))                            # each names the store or the scheduler
+    except OSError as exc:                                  # a write failing half way (disk full, ...)
+        _fail(f"cannot write --store {_escape(str(store))} ({_escape(str(exc))}). Fix: check the path "
+              "and the free space, then continue with --resume.", code=1)
     except KeyboardInterrupt:
         _err.print(f"[yellow]interrupted[/]: finished cells are in {_escape(str(store))}; continue with "
                    f"`attnflow sweep {_escape(str(config))} --store {_escape(str(store))} --resume`",
