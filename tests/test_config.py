@@ -230,6 +230,38 @@ def test_load_config_reads_a_file_with_every_run_key(tmp_path):
     assert cfg.run.backend == "dense" and cfg.run.atol == 1e-9 and not cfg.run.save_states
 
 
+# -- the documentation of the keys is generated from the models -------------------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.mark.parametrize(("doc", "part"), [("cli.md", "run"), ("sweeps.md", "sweep")])
+def test_the_documented_keys_are_the_generated_ones(doc, part):
+    from attnflow.config.docs import render, update
+
+    text = (DOCS / doc).read_text()
+    assert f"<!-- BEGIN GENERATED: python -m attnflow.config.docs {part} -->\n{render(part)}" in text
+    assert update(text) == text, f"run `python -m attnflow.config.docs --update docs/{doc}`"
+
+
+def test_the_generated_tables_list_every_key_of_every_model():
+    from attnflow.config import models
+    from attnflow.config.docs import render
+    from attnflow.sweep.models import RangeTable, SweepSection
+
+    run, sweep = render("run"), render("sweep")
+    tables = {run: (models.RunFile, models.ModelSection, models.EnsembleSpec, models.UniformInit,
+                    models.VmfInit, models.AnglesInit, models.EquispacedInit, models.RunSection),
+              sweep: (SweepSection, RangeTable)}
+    for text, classes in tables.items():
+        for cls in classes:
+            for key in cls.model_fields:
+                if key not in ("model", "init", "run", "kind"):
+                    assert f"| `{key}` |" in text, f"{cls.__name__}.{key} is not documented"
+    # allowed values come from the code: every method and observable is listed
+    for name in (*models.METHODS, *models.OBSERVABLES):
+        assert f'`"{name}"`' in run
+
+
 # -- memory: refused before allocating ------------------------------------------------------------
 def test_estimated_bytes_is_the_closed_form():
     from attnflow.config import estimated_bytes
