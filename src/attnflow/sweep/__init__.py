@@ -38,25 +38,30 @@ seeds), :mod:`.store` (the Zarr store and its writer), :mod:`.lock` (one writer 
 :mod:`.runner` (Dask or serial execution, progress). Every key: docs/sweeps.md.
 """
 
-from .lock import check_writable
-from .models import RangeTable, SweepSection
-from .runner import SweepSummary, run_cell, run_sweep
-from .spec import META_VARIABLES, SHORT_AXES, Axis, SweepSpec, load_sweep, parse_sweep
-from .store import CellResult, open_sweep
+from __future__ import annotations
 
-__all__ = [
-    "META_VARIABLES",
-    "SHORT_AXES",
-    "Axis",
-    "CellResult",
-    "RangeTable",
-    "SweepSection",
-    "SweepSpec",
-    "SweepSummary",
-    "check_writable",
-    "load_sweep",
-    "open_sweep",
-    "parse_sweep",
-    "run_cell",
-    "run_sweep",
-]
+import importlib
+from typing import Any
+
+#: public name -> the submodule defining it (imported on first use: pydantic, xarray and Dask
+#: stay out of ``import attnflow`` until a sweep is read or run)
+_HOMES = {
+    "META_VARIABLES": "store", "SHORT_AXES": "spec", "Axis": "spec", "CellResult": "store",
+    "RangeTable": "models", "SweepSection": "models", "SweepSpec": "spec", "SweepSummary": "runner",
+    "check_writable": "lock", "load_sweep": "spec", "open_sweep": "store", "parse_sweep": "spec",
+    "run_cell": "runner", "run_sweep": "runner",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..config import parse_config, read_toml
 from ..config.errors import file_error, from_validation_error, prefix, show
 from .models import SweepSection
+from .store import META_VARIABLES
 
-__all__ = ["META_VARIABLES", "SHORT_AXES", "Axis", "SweepSpec", "load_sweep", "parse_sweep"]
+__all__ = ["SHORT_AXES", "Axis", "SweepSpec", "load_sweep", "parse_sweep"]
 
 #: bare axis names and the run-file key they stand for
 SHORT_AXES: dict[str, tuple[str, str]] = {
@@ -35,8 +36,6 @@ SHORT_AXES: dict[str, tuple[str, str]] = {
 _FIXED_KEYS = {("run", "t0"), ("run", "t1"), ("run", "save_every"), ("run", "save_at"),
                ("run", "observables"), ("run", "save_states"), ("init", "batch")}
 _RESERVED_DIMS = ("time", "sample")
-#: per-cell bookkeeping variables of a sweep store (not observables)
-META_VARIABLES = ("status", "seed", "wall_time", "worker", "write_count")
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,19 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._version import __version__
-from .spec import SweepSpec
 
-__all__ = ["CellResult", "create_store", "open_sweep"]
+if TYPE_CHECKING:
+    from .spec import SweepSpec
+
+__all__ = ["META_VARIABLES", "CellResult", "Writer", "create_store", "open_sweep"]
+
+#: per-cell bookkeeping variables of a sweep store (not observables)
+META_VARIABLES = ("status", "seed", "wall_time", "worker", "write_count")
 
 #: what zarr says when consolidated metadata is written in format 3 (where it is an extension,
 #: read by zarr-python and xarray, which is all a sweep store needs)
