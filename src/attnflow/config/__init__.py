@@ -21,6 +21,7 @@ from .models import (
     AnglesInit,
     EnsembleSpec,
     EquispacedInit,
+    InitBase,
     InitSection,
     ModelSection,
     RunFile,
@@ -34,6 +35,8 @@ from .run import RunConfig, estimated_bytes, load_config, parse_config, read_tom
 ModelConfig = ModelSection
 #: the ``[run]`` table (idem)
 RunSettings = RunSection
+#: the ``[init]`` table, any kind (idem; ``isinstance(cfg.init, InitConfig)`` holds for every kind)
+InitConfig = InitBase
 
 __all__ = [
     "DEFAULT_SAVES",
@@ -43,6 +46,8 @@ __all__ = [
     "AnglesInit",
     "EnsembleSpec",
     "EquispacedInit",
+    "InitBase",
+    "InitConfig",
     "InitSection",
     "ModelConfig",
     "ModelSection",

@@ -35,9 +35,9 @@ from ..observables import OBSERVABLES as _OBSERVABLE_REGISTRY
 from .errors import choice_fix, problem, unknown_key
 
 __all__ = [
-    "DEFAULT_SAVES", "INIT_KINDS", "METHODS", "OBSERVABLES", "AnglesInit", "EnsembleSpec",
-    "EquispacedInit", "InitSection", "ModelSection", "RunFile", "RunSection", "Section", "UniformInit",
-    "VmfInit", "known_backends",
+    "DEFAULT_SAVES", "INIT_KINDS", "METHODS", "OBSERVABLES", "AnglesInit", "EnsembleSpec", "EquispacedInit",
+    "InitBase", "InitSection", "ModelSection", "RunFile", "RunSection", "Section", "UniformInit", "VmfInit",
+    "known_backends",
 ]
 
 #: integrators accepted in ``[run].method`` ("layer", "euler", "rk4", "dopri5")
@@ -190,15 +190,16 @@ _KIND_EXTRA = {"choices": INIT_KINDS}
 _N = dict(description="number of tokens", examples=[256])
 
 
-class _Init(Section):
-    """An ``[init]`` kind: how the initial tokens are drawn."""
+class InitBase(Section):
+    """An ``[init]`` kind: how the initial tokens are drawn (every kind has ``kind``, ``n``,
+    ``seed`` and ``batch``; the deterministic kinds have ``seed = batch = None``)."""
 
     def points(self, d: int) -> np.ndarray:
         """The initial points, shape (n, d) or (batch, n, d)."""
         raise NotImplementedError
 
 
-class _RandomInit(_Init):
+class _RandomInit(InitBase):
     kind: str
     n: Int = Field(ge=1, **_N)
     seed: Int = Field(0, ge=0, description="random seed (recorded in the store's metadata)", examples=[0])
@@ -241,7 +242,7 @@ class VmfInit(_RandomInit):
         return von_mises_fisher(self.n, np.array(self.mu), self.kappa, self.seed, batch=self.batch)
 
 
-class AnglesInit(_Init):
+class AnglesInit(InitBase):
     """``kind = "angles"`` (S^1 only): the points (cos theta, sin theta) of the listed angles."""
 
     CONTEXT: ClassVar[str] = ' for kind = "angles"'
@@ -273,7 +274,7 @@ class AnglesInit(_Init):
         return angles_to_points(np.array(self.angles))
 
 
-class EquispacedInit(_Init):
+class EquispacedInit(InitBase):
     """``kind = "equispaced"`` (S^1 only): n equally spaced points from the angle ``offset``."""
 
     CONTEXT: ClassVar[str] = ' for kind = "equispaced"'
