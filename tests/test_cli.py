@@ -187,3 +187,106 @@ def test_predict_prints_rates_and_k_max():
     assert "<- k_max" in result.output and "t_linear" in result.output
     bad = CliRunner().invoke(app, ["predict", "--beta", "nan", "--d", "2"])
     assert bad.exit_code == 2 and "beta=nan" in bad.output
+
+
+# -- clean errors instead of tracebacks (hostile but realistic inputs) ---------------------------
+def one_error_line(result) -> str:
+    """The single non-empty line of a failed command, which must start with 'error:'."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip() and "SweepSpec(" not in line
+             and not line.startswith("->")]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["simulate", "sweep"])
+def test_a_config_path_that_is_a_directory_is_a_clean_error(tmp_path, command):
+    line = one_error_line(runner.invoke(app, [command, str(tmp_path)]))
+    assert f"{tmp_path}: is a directory, not a TOML file" in line
+
+
+def test_a_run_too_large_for_memory_is_refused_before_allocating(tmp_path):
+    text = (EXAMPLES / "circle.toml").read_text()
+    big = tmp_path / "big.toml"
+    big.write_text(text.replace("n = 400", "n = 100000000000"))
+    # 1e11 tokens on S^1: 1.6 TB per float64 state, 8 working copies, 201 saved states
+    line = one_error_line(runner.invoke(app, ["simulate", str(big), "-o", str(tmp_path / "r.zarr")]))
+    assert f"{big}: [init].n=100000000000: needs at least 334 TB of memory (1.6 TB per state" in line
+    assert "Fix: lower n" in line and not (tmp_path / "r.zarr").exists()
+    big.write_text(text.replace("n = 400", "n = 1e11"))
+    line = one_error_line(runner.invoke(app, ["simulate", str(big)]))
+    assert "[init].n=100000000000.0: is a float, not an integer" in line and "n = 100000000000" in line
+
+
+def table_degrees(output: str) -> list[int]:
+    """The degrees k listed in the growth-rate table of `predict`."""
+    return [int(m) for m in re.findall(r"^[│|]\s*(\d+)\s*[│|]", output, re.M)]
+
+
+def test_predict_at_a_huge_beta_exits_cleanly():
+    result = CliRunner().invoke(app, ["predict", "--beta", "1e12", "--d", "2", "--normalization", "sa"],
+                                env={"COLUMNS": "120"})
+    assert "Traceback" not in result.output and result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:                       # the theory needs more memory than there is
+        assert one_error_line(result).startswith("error: --beta 1e+12:")
+    else:                                           # k_max ~ sqrt(2 beta) = 1.41e6: a window of rows
+        assert len(table_degrees(result.output)) == 4 + 17 and "<- k_max" in result.output
+
+
+def test_predict_lists_a_window_around_a_large_k_max_and_any_K():
+    result = CliRunner().invoke(app, ["predict", "--beta", "1e4", "--d", "2", "--normalization", "sa"],
+                                env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    # k_max ~ sqrt(2 beta) = 141.4 for large beta [B]; rows 0-3 and k_max +- 8, not 0..2 k_max + 2
+    assert table_degrees(result.output) == [0, 1, 2, 3, *range(133, 150)]
+    assert re.search(r"141 .*<- k_max", result.output)
+    small_K = CliRunner().invoke(app, ["predict", "--beta", "20", "--d", "2", "--K", "2"])
+    assert small_K.exit_code == 0, small_K.output             # K below k_max = 6 used to raise IndexError
+    assert table_degrees(small_K.output) == [0, 1, 2] and re.search(r"k_max\s*[│|]\s*6\b", small_K.output)
+
+
+def test_plot_of_things_that_are_not_runs(tmp_path):
+    empty = tmp_path / "folder"
+    empty.mkdir()
+    line = one_error_line(runner.invoke(app, ["plot", str(empty)]))
+    assert f"path='{empty}': is not an attnflow run (no Zarr group with attnflow metadata)" in line
+    text = tmp_path / "notes.nc"
+    text.write_text("not NetCDF")
+    line = one_error_line(runner.invoke(app, ["plot", str(text)]))
+    assert f"path='{text}': is not a NetCDF run written by attnflow" in line and "not a valid NetCDF" in line
+    import xarray as xr
+
+    other = tmp_path / "other.nc"
+    xr.Dataset({"a": ("t", np.arange(3.0))}).to_netcdf(other, engine="scipy")
+    line = one_error_line(runner.invoke(app, ["plot", str(other)]))
+    assert f"path='{other}': is a NetCDF file but not an attnflow run" in line
+    from attnflow.sweep import load_sweep, run_sweep
+
+    grid = tmp_path / "grid.zarr"
+    run_sweep(load_sweep(EXAMPLES / "sweep-small.toml"), grid, scheduler="serial", progress=False,
+              max_cells=1)
+    line = one_error_line(runner.invoke(app, ["plot", str(grid)]))
+    assert "is a sweep store, not a run" in line and "attnflow plot-sweep" in line
+
+
+def test_unwritable_outputs_are_named_before_anything_runs(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("a file, not a folder")                     # unwritable for root too
+    cfg = small_circle(tmp_path)
+    line = one_error_line(runner.invoke(app, ["simulate", str(cfg), "-o", str(blocker / "run.zarr"),
+                                              "--no-progress"]))
+    assert f"--out='{blocker / 'run.zarr'}' cannot be written: '{blocker}' is a file, not a folder" in line
+    line = one_error_line(runner.invoke(app, ["sweep", str(EXAMPLES / "sweep-small.toml"), "--store",
+                                              str(blocker / "s.zarr"), "--scheduler", "tcp://127.0.0.1:1"]))
+    assert f"store='{blocker / 's.zarr'}' cannot be written" in line and "scheduler" not in line
+
+
+def test_an_unreachable_scheduler_is_named_as_such(tmp_path):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = runner.invoke(app, ["sweep", str(EXAMPLES / "sweep-small.toml"), "--store",
+                                     str(tmp_path / "s.zarr"), "--scheduler", "tcp://127.0.0.1:1"])
+    line = one_error_line(result)
+    assert "scheduler='tcp://127.0.0.1:1' cannot be reached" in line and "Fix: check the address" in line

@@ -228,3 +228,73 @@ def test_load_config_reads_a_file_with_every_run_key(tmp_path):
     assert cfg.initial_points().shape == (2, 10, 2)
     np.testing.assert_allclose(cfg.run.save_times(), [0.5, 0.75, 1.0, 1.25, 1.5])
     assert cfg.run.backend == "dense" and cfg.run.atol == 1e-9 and not cfg.run.save_states
+
+
+# -- the documentation of the keys is generated from the models -------------------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.mark.parametrize(("doc", "part"), [("cli.md", "run"), ("sweeps.md", "sweep")])
+def test_the_documented_keys_are_the_generated_ones(doc, part):
+    from attnflow.config.docs import render, update
+
+    text = (DOCS / doc).read_text()
+    assert f"<!-- BEGIN GENERATED: python -m attnflow.config.docs {part} -->\n{render(part)}" in text
+    assert update(text) == text, f"run `python -m attnflow.config.docs --update docs/{doc}`"
+
+
+def test_the_generated_tables_list_every_key_of_every_model():
+    from attnflow.config import models
+    from attnflow.config.docs import render
+    from attnflow.sweep.models import RangeTable, SweepSection
+
+    run, sweep = render("run"), render("sweep")
+    tables = {run: (models.RunFile, models.ModelSection, models.EnsembleSpec, models.UniformInit,
+                    models.VmfInit, models.AnglesInit, models.EquispacedInit, models.RunSection),
+              sweep: (SweepSection, RangeTable)}
+    for text, classes in tables.items():
+        for cls in classes:
+            for key in cls.model_fields:
+                if key not in ("model", "init", "run", "kind"):
+                    assert f"| `{key}` |" in text, f"{cls.__name__}.{key} is not documented"
+    # allowed values come from the code: every method and observable is listed
+    for name in (*models.METHODS, *models.OBSERVABLES):
+        assert f'`"{name}"`' in run
+
+
+# -- memory: refused before allocating ------------------------------------------------------------
+def test_estimated_bytes_is_the_closed_form():
+    from attnflow.config import estimated_bytes
+
+    cfg = parse_config(config(model={"d": 3}, init={"n": 1000, "batch": 4},
+                              run={"save_every": 0.25, "observables": ["energy", "cluster_count"]}))
+    state = 8 * 4 * 1000 * 3                                # float64 (B, n, d)
+    saves = 5                                               # t = 0, 0.25, ..., 1
+    assert cfg.run.n_saves() == saves == cfg.run.save_times().size
+    assert estimated_bytes(cfg) == (8 * state + saves * (state + 8 * 4 * 2), state, saves * (state + 64))
+
+
+@pytest.mark.parametrize("save_every", [0.3, 0.25, 0.1, 1e-3, 0.7])
+def test_n_saves_counts_save_times_without_building_them(save_every):
+    cfg = parse_config(config(run={"t1": 2.1, "save_every": save_every}))
+    assert cfg.run.n_saves() == cfg.run.save_times().size
+
+
+def test_a_run_larger_than_memory_names_the_key_and_the_estimate():
+    # 1e11 tokens on S^1: 1.6 TB per state; 8 working copies (12.8 TB) + 101 saved states (161.6 TB)
+    with pytest.raises(ValueError, match=r"\[init\]\.n=100000000000: needs at least 174 TB of memory "
+                       r"\(1\.6 TB per state x 8 working copies, 162 TB for 101 saved times\)") as info:
+        parse_config(config(init={"n": 10**11}, run={"t1": 1.0, "save_every": 0.01}), source="big.toml")
+    assert str(info.value).startswith("big.toml: ") and "Fix: lower n" in str(info.value)
+    # a modest state saved 2e8 times: the saves are what does not fit
+    with pytest.raises(ValueError, match=r"\[run\]\.save_every=1e-09: needs at least .* for 200000001 saved"):
+        parse_config(config(run={"t1": 0.2, "save_every": 1e-9}))
+
+
+def test_a_directory_or_binary_file_is_a_clean_error(tmp_path):
+    with pytest.raises(ValueError, match="is a directory, not a TOML file"):
+        load_config(tmp_path)
+    binary = tmp_path / "x.toml"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(ValueError, match="not a text file"):
+        load_config(binary)

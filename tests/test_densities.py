@@ -235,6 +235,11 @@ def test_sample_zonal_circle_is_symmetric():
     (lambda: sample_zonal(np.ones(5), 3, 5), "phi"),
     (lambda: sample_zonal(np.ones(5), 3, 5, phi=np.linspace(0, 4, 5)), "phi"),
     (lambda: sample_zonal(lambda p: 1 + 0 * p, 3, 5, pole=[1, 0]), "pole"),
+    # complex input is refused, never cast to its real part
+    (lambda: empirical_fourier(np.array([0.0, 1.0]) + 1j, 4), "theta"),
+    (lambda: sample_circle(np.ones(4) + 0j, 5), "rho"),
+    (lambda: zonal_histogram(af.sphere.uniform(4, 3, seed=0) + 0j, [0, 0, 1]), "x"),
+    (lambda: sample_circle(np.ones(4), 5, seed=1.5), "seed"),
 ])
 def test_bad_inputs_name_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}="):

@@ -105,3 +105,8 @@ def test_animate_mp4_without_ffmpeg(tmp_path, circle_run, monkeypatch):
     assert not target.exists()
     with pytest.raises(ValueError, match="suffix"):
         plot.animate(circle_run, tmp_path / "run.avi")
+    with pytest.raises(ValueError, match=r"fps=0: must be an integer >= 1"):
+        plot.animate(circle_run, tmp_path / "run.gif", fps=0)
+    with pytest.raises(ValueError, match=r"fps=2\.5: is not an integer"):     # was silently int(2.5)
+        plot.animate(circle_run, tmp_path / "run.gif", fps=2.5)
+    assert not (tmp_path / "run.gif").exists()

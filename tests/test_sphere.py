@@ -39,6 +39,22 @@ def test_vmf_bad_input():
         sphere.von_mises_fisher(10, [0, 0, 1], -1.0)
     with pytest.raises(ValueError, match="mu="):
         sphere.von_mises_fisher(10, [0, 0, 0], 1.0)
+    with pytest.raises(ValueError, match=r"mu=.*is complex"):
+        sphere.von_mises_fisher(10, np.array([0, 0, 1]) + 0j, 1.0)
+    with pytest.raises(ValueError, match=r"seed=1\.5: is not a valid seed"):
+        sphere.von_mises_fisher(10, [0, 0, 1], 1.0, seed=1.5)
+
+
+def test_bad_counts_and_complex_angles_are_refused():
+    for call, message in [(lambda: sphere.uniform(0, 3), r"n=0: must be an integer >= 1"),
+                          (lambda: sphere.uniform(4, 1), r"d=1: must be an integer >= 2"),
+                          (lambda: sphere.uniform(4, 3, batch=2.0), r"batch=2\.0: is not an integer"),
+                          (lambda: sphere.uniform(4, 3, seed=0.5), r"seed=0\.5: is not a valid seed"),
+                          (lambda: sphere.uniform_angles(True), r"n=True: is not an integer"),
+                          (lambda: sphere.angles_to_points(np.array([1.0]) + 1j), r"theta=.*is complex"),
+                          (lambda: sphere.points_to_angles(np.ones((2, 2)) + 0j), r"x=.*is complex")]:
+        with pytest.raises(ValueError, match=message):
+            call()
 
 
 def test_tangent_projection_and_retraction():

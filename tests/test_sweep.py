@@ -116,7 +116,7 @@ def test_a_cell_equals_a_plain_simulation_with_its_seed(spec):
         (lambda d: d["sweep"]["axes"].update(betta=[1.0]), "'betta' is not a short axis name"),
         (lambda d: d["sweep"]["axes"].update({"run.t1": [1.0, 2.0]}), "cannot be an axis"),
         (lambda d: d["sweep"]["axes"].update(beta=[]), "holds no values"),
-        (lambda d: d["sweep"]["axes"].update(beta={"start": 1.0, "stop": 2.0}), "no 'num'"),
+        (lambda d: d["sweep"]["axes"].update(beta={"start": 1.0, "stop": 2.0}), "missing required key 'num'"),
         (lambda d: d["sweep"]["axes"].update(beta=[1.0, 1.0]), "repeats a value"),
         (lambda d: d["sweep"]["axes"].update(replica=0), "must be >= 1"),
         (lambda d: d["sweep"]["axes"].update(d=[2, 1]), "[model].d"),
@@ -266,39 +266,122 @@ def test_open_sweep_errors(tmp_path):
         open_sweep(tmp_path / "none.zarr")
 
 
+def test_a_sweep_store_opens_with_xarray_without_any_warning(tmp_path, spec):
+    import warnings
+
+    import xarray as xr
+
+    path = tmp_path / "s.zarr"
+    run_sweep(spec, path, scheduler="serial", progress=False, max_cells=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                        # e.g. "no consolidated metadata"
+        ds = xr.open_zarr(path)
+        again = open_sweep(path)
+    assert ds.attrs["kind"] == "attnflow sweep" and int((ds["status"] == 1).sum()) == 2
+    np.testing.assert_array_equal(again["status"].values, ds["status"].values)
+    # a store written before consolidated metadata still opens, also without a warning
+    old = tmp_path / "old.zarr"
+    xr.Dataset({"status": ("beta", np.array([1, 0], dtype=np.int8))}, coords={"beta": [1.0, 2.0]},
+               attrs={"kind": "attnflow sweep"}).to_zarr(old, consolidated=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(open_sweep(old)["status"].values, [1, 0])
+
+
+def test_the_lock_holds_through_symlinks(tmp_path, spec):
+    from attnflow.sweep.lock import store_lock
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "via").symlink_to(real, target_is_directory=True)   # a symlinked folder
+    (real / "alias.zarr").symlink_to(real / "s.zarr")                # a symlink to the store itself
+    with store_lock(real / "s.zarr") as lock:
+        assert lock == real.resolve() / "s.zarr.lock"
+        for other in (tmp_path / "via" / "s.zarr", real / "alias.zarr", real / "sub" / ".." / "s.zarr"):
+            with pytest.raises(FileExistsError, match="another sweep") as info:
+                run_sweep(spec, other, scheduler="serial", progress=False, max_cells=1)
+            assert str(real.resolve() / "s.zarr") in str(info.value)        # the store both paths reach
+    assert not (real / "s.zarr").exists() and not lock.exists()
+
+
+def test_an_unwritable_store_is_reported_as_such_before_anything_runs(tmp_path, spec):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    store = blocker / "s.zarr"                                   # fails for root too
+    with pytest.raises(PermissionError, match=r"store=.*a_file/s\.zarr.*cannot be written"):
+        run_sweep(spec, store, scheduler="tcp://127.0.0.1:1", progress=False)
+
+
+def test_a_store_in_a_read_only_folder_is_reported_as_unwritable(tmp_path, spec):
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    try:
+        if os.access(readonly, os.W_OK):
+            pytest.skip("this user (root) can write into a read-only folder")
+        with pytest.raises(PermissionError, match="no write permission"):
+            run_sweep(spec, readonly / "s.zarr", scheduler="serial", progress=False)
+    finally:
+        readonly.chmod(0o755)
+
+
 # -- Dask -------------------------------------------------------------------------------------------
 def test_an_unreachable_scheduler_leaves_the_store_untouched(tmp_path, spec):
     dask = pytest.importorskip("dask")
     path = tmp_path / "s.zarr"
     run_sweep(spec, path, scheduler="serial", progress=False, max_cells=3)
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(OSError):
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
+            pytest.raises(ConnectionError, match=r"scheduler='tcp://127\.0\.0\.1:1' cannot be reached"):
         run_sweep(spec, path, scheduler="tcp://127.0.0.1:1", progress=False, overwrite=True)
     assert int((open_sweep(path)["status"] == 1).sum()) == 3      # not replaced before connecting
 
 
 def test_local_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path, spec, serial):
-    """2 worker processes over TCP on loopback; one is SIGKILLed while cells are running."""
+    """2 worker processes over TCP on loopback; one SIGKILLs itself while it executes a cell.
+
+    A watcher thread on the victim polls its executing tasks every millisecond and, as soon as a
+    cell runs, writes the cell's key to a file and kills its own process (no race with the cell's
+    end: the cell takes ~0.1 s). The killed cell must then come from the other worker (the retry
+    path), and the store must equal the serial run bit for bit, each cell written once.
+    """
     distributed = pytest.importorskip("distributed")
+    record = tmp_path / "killed_cell.txt"
+
+    def die_inside_a_cell(dask_worker, record):
+        import threading
+        import time
+
+        def watch():
+            while True:
+                keys = [str(ts.key) for ts in list(dask_worker.state.executing)]
+                cells = [k for k in keys if k.startswith("attnflow-cell-")]
+                if cells:
+                    with open(record, "w") as fh:
+                        fh.write(cells[0])
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    os.kill(os.getpid(), signal.SIGKILL)
+                time.sleep(0.001)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    delivered: dict[tuple[int, ...], str] = {}
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", host="127.0.0.1") as cluster, \
             distributed.Client(cluster) as client:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         pids = client.run(os.getpid)
-        killed: list[int] = []
-
-        def kill_one_busy_worker(res):
-            if killed:
-                return
-            busy = [w for w, tasks in client.processing().items() if tasks and w in pids]
-            victim = busy[0] if busy else next(iter(pids))
-            killed.append(pids[victim])
-            os.kill(pids[victim], signal.SIGKILL)
-
+        victim = sorted(pids)[0]
+        client.run(die_inside_a_cell, record=str(record), workers=[victim])
         summary = run_sweep(spec, tmp_path / "dask.zarr", client=client, progress=False,
-                            callback=kill_one_busy_worker)
+                            callback=lambda res: delivered.setdefault(res.index, res.worker))
         after = client.run(os.getpid)
-    assert killed and killed[0] not in after.values()          # the worker really died
-    assert summary.computed + summary.already_done == 16 and summary.lost == 0
+    assert pids[victim] not in after.values()                 # the worker really died
+    key = record.read_text()                                  # ... while it was running this cell
+    killed = tuple(int(i) for i in key.split("-")[-len(spec.shape):])
+    assert key == f"attnflow-cell-{spec.fingerprint()}-" + "-".join(map(str, killed))
+    assert delivered[killed] != victim                        # recomputed on another worker
+    assert summary.computed == 16 and summary.already_done == 0 and summary.lost == 0
     ds = open_sweep(tmp_path / "dask.zarr").load()
     assert np.all(ds["status"].values == 1)
     assert np.all(ds["write_count"].values == 1)               # no cell written twice

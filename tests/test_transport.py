@@ -87,3 +87,18 @@ def test_transport_errors():
         wasserstein_sphere(np.eye(3), np.eye(3), cost="euclid")
     with pytest.raises(ValueError, match="p="):
         wasserstein_circle([0.0], [1.0], p=0.5)
+    with pytest.raises(ValueError, match=r"rho=.*is complex"):
+        CircleDensity(np.ones(4) + 0j)
+    with pytest.raises(ValueError, match=r"weights_a=.*is complex"):
+        w1_circle([0.0, 1.0], [0.5], weights_a=np.ones(2) + 0j)
+    with pytest.raises(ValueError, match=r"x=.*is complex"):
+        wasserstein_sphere(np.eye(3) + 0j, np.eye(3))
+    with pytest.raises(ValueError, match=r"rho=.*at least 2"):
+        CircleDensity([1.0])
+
+
+def test_circle_density_clips_rounding_negatives_like_the_densities_module():
+    # a PDE density with -1e-14 rounding is the density with 0 there (one rule in densities.py)
+    rho = np.array([1.0, -1e-14, 2.0, 1.0])
+    np.testing.assert_array_equal(CircleDensity(rho).weights, [0.25, 0.0, 0.5, 0.25])
+    assert w1_circle(CircleDensity(rho), CircleDensity(np.clip(rho, 0, None))) == 0.0

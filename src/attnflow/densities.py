@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 from scipy.special import betainc, betaincinv, ive
 
-from .validation import check_points, fail, finite_float
+from .validation import angles, check_points, fail, finite_float, integer, real_array, rng
 
 __all__ = [
     "circle_kde",
+    "density_values",
     "empirical_fourier",
     "polar_cdf",
     "sample_circle",
@@ -49,49 +50,15 @@ _NEG_TOL = 1e-10
 
 
 # -- validation ------------------------------------------------------------------------------
-def _positive_int(name: str, value: Any, fix: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise fail(name, value, f"must be an integer >= {low}", fix)
-    return int(value)
+def density_values(name: str, value: Any, fix: str, *, min_size: int = 1) -> np.ndarray:
+    """A finite non-negative density on a grid, (M,) with M >= ``min_size`` and positive mass.
 
-
-def _angles(name: str, value: Any) -> np.ndarray:
-    """Angles (N,) from angles (N,) or points on S^1 (N, 2); finite, N >= 1."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise fail(name, value, "is not a numeric array",
-                   "pass angles of shape (N,) or points on S^1 of shape (N, 2)") from None
-    if arr.ndim == 2 and arr.shape[1] == 2:
-        pts = check_points(name, arr, 2)
-        return np.arctan2(pts[:, 1], pts[:, 0])
-    if arr.ndim != 1:
-        raise fail(name, arr, f"has shape {arr.shape}",
-                   "pass angles of shape (N,) or points on S^1 of shape (N, 2)")
-    if arr.size == 0:
-        raise fail(name, arr, "is empty", "pass at least one angle")
-    if not np.all(np.isfinite(arr)):
-        raise fail(name, arr, "has non-finite values", "remove NaN/inf angles")
-    return arr
-
-
-def _seed(seed: Any) -> np.random.Generator:
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise fail("seed", seed, "is not a valid seed", "pass an int, a numpy Generator or None") from None
-
-
-def _density_values(name: str, value: Any, fix: str) -> np.ndarray:
-    """A finite non-negative 1-D density (tiny rounding negatives clipped), with positive sum."""
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise fail(name, value, "is not a numeric array", fix) from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise fail(name, arr, f"has shape {arr.shape}, expected a non-empty 1-D array", fix)
-    if not np.all(np.isfinite(arr)):
-        raise fail(name, arr, "has non-finite values", "pass a finite density")
+    Negative values above -1e-10 times the maximum are rounding (e.g. of a PDE solver) and are
+    clipped to 0; larger ones are an error, as are NaN, inf and complex values.
+    """
+    arr = real_array(name, value, fix=fix, ndim=1)
+    if arr.size < min_size:
+        raise fail(name, arr, f"has {arr.size} values, expected at least {min_size}", fix)
     top = arr.max()
     if top <= 0:
         raise fail(name, arr, "has no positive value", "pass a non-negative density with positive mass")
@@ -132,8 +99,8 @@ def empirical_fourier(theta, K: int) -> np.ndarray:
     -------
     complex128 array of shape (K + 1,).
     """
-    th = _angles("theta", theta)
-    K = _positive_int("K", K, "pass the largest frequency, e.g. K=16", low=0)
+    th = angles("theta", theta)
+    K = integer("K", K, 0, fix="pass the largest frequency, e.g. K=16")
     out = np.empty(K + 1, dtype=np.complex128)
     step = max(1, _BLOCK // th.size)
     for k0 in range(0, K + 1, step):
@@ -166,8 +133,8 @@ def circle_kde(theta_or_points, M: int, bandwidth: float) -> np.ndarray:
     -------
     (M,) float64 density values with int rho dtheta = 1 on the grid.
     """
-    th = _angles("theta_or_points", theta_or_points)
-    M = _positive_int("M", M, "pass the grid size, e.g. M=256")
+    th = angles("theta_or_points", theta_or_points)
+    M = integer("M", M, 1, fix="pass the grid size, e.g. M=256")
     bw = finite_float("bandwidth", bandwidth, fix="pass a kernel width in radians, e.g. 0.1",
                       positive=True)
     kappa = 1.0 / bw**2
@@ -205,8 +172,8 @@ def sample_circle(rho, n: int, seed: int | np.random.Generator | None = None,
     -------
     (n,) angles in [0, 2 pi).
     """
-    rho = _density_values("rho", rho, "pass (M,) density values on the grid 2 pi j / M")
-    n = _positive_int("n", n, "pass the number of angles, e.g. n=1000")
+    rho = density_values("rho", rho, "pass (M,) density values on the grid 2 pi j / M")
+    n = integer("n", n, 1, fix="pass the number of angles, e.g. n=1000")
     if method not in ("random", "quantile"):
         raise fail("method", method, "is not known", 'use "random" or "quantile"')
     M = rho.size
@@ -215,7 +182,7 @@ def sample_circle(rho, n: int, seed: int | np.random.Generator | None = None,
     cell = 0.5 * h * (a + b)
     total = float(cell.sum())
     if method == "random":
-        u = _seed(seed).uniform(size=n)
+        u = rng(seed).uniform(size=n)
     else:
         u = (np.arange(n) + 0.5) / n
     j, m = _pick_cells(cell, u * total)
@@ -234,8 +201,9 @@ def polar_cdf(phi, d: int) -> np.ndarray:
 
     The normalized area of the polar cap of angular radius phi on S^{d-1} (d = 2: phi / pi).
     """
-    d = _positive_int("d", d, "pass the ambient dimension, e.g. d=3", low=2)
-    phi = np.clip(np.asarray(phi, dtype=np.float64), 0.0, np.pi)
+    d = integer("d", d, 2, fix="pass the ambient dimension, e.g. d=3")
+    phi = np.clip(real_array("phi", phi, fix="pass polar angles in [0, pi]", copy=False, finite=False),
+                  0.0, np.pi)
     a = (d - 1) / 2
     return betainc(a, a, np.sin(phi / 2) ** 2)
 
@@ -247,10 +215,7 @@ def _pole(pole: Any, d: int | None) -> np.ndarray:
         e = np.zeros(d)
         e[-1] = 1.0
         return e
-    try:
-        e = np.asarray(pole, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise fail("pole", pole, "is not a numeric vector", "pass a (d,) vector, e.g. [0, 0, 1]") from None
+    e = real_array("pole", pole, fix="pass a (d,) vector, e.g. [0, 0, 1]", finite=False)
     if e.ndim != 1 or e.size < 2 or (d is not None and e.size != d):
         want = "d >= 2" if d is None else f"d = {d}"
         raise fail("pole", e, f"has shape {e.shape}, expected a vector of length {want}",
@@ -282,10 +247,7 @@ def zonal_histogram(x, pole, bins: int | Any = 32) -> tuple[np.ndarray, np.ndarr
     -------
     (density (B,), edges (B + 1,)).
     """
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise fail("x", x, "is not a numeric array", "pass points of shape (n, d)") from None
+    arr = real_array("x", x, fix="pass points of shape (n, d)", copy=False, finite=False)
     if arr.ndim != 2 or arr.shape[1] < 2:
         raise fail("x", arr, f"has shape {arr.shape}, expected (n, d) with d >= 2",
                    "pass points on S^{d-1}, one per row")
@@ -293,14 +255,11 @@ def zonal_histogram(x, pole, bins: int | Any = 32) -> tuple[np.ndarray, np.ndarr
     pts = check_points("x", arr, d)
     e = _pole(pole, d)
     if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
-        nb = _positive_int("bins", bins, "pass a number of bins, e.g. bins=32")
+        nb = integer("bins", bins, 1, fix="pass a number of bins, e.g. bins=32")
         edges = np.linspace(0.0, np.pi, nb + 1)
     else:
-        try:
-            edges = np.asarray(bins, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise fail("bins", bins, "is neither an int nor an array of edges",
-                       "pass e.g. bins=32 or numpy.linspace(0, numpy.pi, 33)") from None
+        edges = real_array("bins", bins, fix="pass e.g. bins=32 or numpy.linspace(0, numpy.pi, 33)",
+                           finite=False)
         if edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges)) \
                 or np.any(np.diff(edges) <= 0) or edges[0] < 0 or edges[-1] > np.pi:
             raise fail("bins", edges, "must be increasing edges within [0, pi]",
@@ -339,11 +298,11 @@ def sample_zonal(f: Callable | Any, d: int, n: int, pole=None,
     -------
     (n, d) float64 points on the unit sphere.
     """
-    d = _positive_int("d", d, "pass the ambient dimension, e.g. d=3", low=2)
-    n = _positive_int("n", n, "pass the number of points, e.g. n=1000")
-    cells = _positive_int("cells", cells, "pass e.g. cells=4096", low=16)
+    d = integer("d", d, 2, fix="pass the ambient dimension, e.g. d=3")
+    n = integer("n", n, 1, fix="pass the number of points, e.g. n=1000")
+    cells = integer("cells", cells, 16, fix="pass e.g. cells=4096")
     e = _pole(pole, d)
-    rng = _seed(seed)
+    gen = rng(seed)
     edges = np.linspace(0.0, np.pi, cells + 1)
     mid = 0.5 * (edges[1:] + edges[:-1])
     fix = "pass a callable of phi or nodal values together with their angles phi"
@@ -358,16 +317,13 @@ def sample_zonal(f: Callable | Any, d: int, n: int, pole=None,
         if vals.shape != (cells,):
             raise fail("f", f, f"returned shape {vals.shape} for {cells} angles",
                        "pass a vectorized callable of phi")
-        vals = _density_values("f", vals, fix)
+        vals = density_values("f", vals, fix)
     else:
-        vals = _density_values("f", f, fix)
+        vals = density_values("f", f, fix)
         if phi is None:
             raise fail("phi", phi, "is required when f is an array of nodal values",
                        "pass the nodes' polar angles, e.g. phi=solution.phi")
-        try:
-            nodes = np.asarray(phi, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise fail("phi", phi, "is not a numeric array", "pass increasing angles in [0, pi]") from None
+        nodes = real_array("phi", phi, fix="pass increasing angles in [0, pi]", finite=False)
         if nodes.shape != vals.shape or not np.all(np.isfinite(nodes)) or np.any(np.diff(nodes) <= 0) \
                 or nodes[0] < 0 or nodes[-1] > np.pi:
             raise fail("phi", nodes, f"must be {vals.size} increasing angles within [0, pi] (one per value)",
@@ -379,18 +335,18 @@ def sample_zonal(f: Callable | Any, d: int, n: int, pole=None,
     total = float(mass.sum())
     if not total > 0:
         raise fail("f", f, "has zero mass", "pass a density with positive mass")
-    j, m = _pick_cells(mass, rng.uniform(size=n) * total)
+    j, m = _pick_cells(mass, gen.uniform(size=n) * total)
     frac = np.clip(m / mass[j], 0.0, 1.0)
     target = np.clip(cap[j] + frac * band[j], 0.0, 1.0)
     a = (d - 1) / 2
     s = betaincinv(a, a, target)                        # sin^2(phi / 2)
     ang = np.clip(2 * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0))), edges[j], edges[j + 1])
-    z = rng.standard_normal((n, d))
+    z = gen.standard_normal((n, d))
     z -= (z @ e)[:, None] * e
     nz = np.linalg.norm(z, axis=1, keepdims=True)
     while np.any(nz == 0):                              # probability zero; redraw
         bad = (nz == 0)[:, 0]
-        z[bad] = rng.standard_normal((int(bad.sum()), d))
+        z[bad] = gen.standard_normal((int(bad.sum()), d))
         z[bad] -= (z[bad] @ e)[:, None] * e
         nz = np.linalg.norm(z, axis=1, keepdims=True)
     x = np.cos(ang)[:, None] * e + np.sin(ang)[:, None] * (z / nz)

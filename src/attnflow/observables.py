@@ -30,7 +30,7 @@ from scipy.special import ive
 
 from .model import AttentionModel
 from .sphere import points_to_angles
-from .validation import fail, finite_float
+from .validation import fail, finite_float, instance, integer, real_array
 from .velocity.dense import default_block
 
 __all__ = [
@@ -61,26 +61,17 @@ _TINY = np.finfo(np.float64).tiny / _EPS
 
 # -- validation ------------------------------------------------------------------------------
 def _model(model: Any) -> AttentionModel:
-    if not isinstance(model, AttentionModel):
-        raise fail("model", model, "is not an AttentionModel",
-                   "build one with attnflow.AttentionModel(d=..., beta=...)")
-    return model
+    return instance("model", model, AttentionModel, "build one with attnflow.AttentionModel(d=..., beta=...)")
 
 
 def _points(x: Any, d: int | None = None, name: str = "x") -> np.ndarray:
-    """x as a C-contiguous finite float64 array of shape (n, d) or (B, n, d), n >= 1."""
+    """x as a C-contiguous finite float64 array of shape (n, d) or (B, n, d), n >= 1.
+
+    The points need not lie on the sphere: an observable measures what it is given.
+    """
     want = "(n, d) or (B, n, d)" if d is None else f"(n, {d}) or (B, n, {d})"
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError):
-        raise fail(name, x, "is not a numeric array", f"pass an array of shape {want}") from None
-    if arr.dtype.kind not in "iuf":
-        raise fail(name, x, f"is not a real numeric array (dtype {arr.dtype})",
-                   f"pass a float array of shape {want}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if arr.ndim not in (2, 3):
-        raise fail(name, arr, f"has shape {arr.shape}, expected {want}",
-                   "pass one point per row, optionally with a leading batch axis")
+    arr = np.ascontiguousarray(real_array(name, x, fix=f"pass a float array of shape {want}", ndim=(2, 3),
+                                          copy=False))
     if d is not None and arr.shape[-1] != d:
         raise fail(name, arr, f"has last axis {arr.shape[-1]} but the model has d={d}",
                    f"pass points of shape {want}")
@@ -89,25 +80,14 @@ def _points(x: Any, d: int | None = None, name: str = "x") -> np.ndarray:
                    "pass points of shape (n, d) with d >= 2")
     if arr.shape[-2] == 0:
         raise fail(name, arr, "holds no particles", "pass at least one point")
-    finite = np.isfinite(arr).all(axis=-1)
-    if not finite.all():
-        idx = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise fail(name, arr, f"has a NaN or inf coordinate at particle index {idx}",
-                   "remove or replace the non-finite points")
     return arr
-
-
-def _integer(name: str, value: Any, minimum: int, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise fail(name, value, f"must be an integer >= {minimum}", fix)
-    return int(value)
 
 
 def _block(block: Any) -> int | None:
     if block is None:
         return None
-    return _integer("block", block, 1, "pass a positive number of rows, e.g. block=256, "
-                    "or None for the default")
+    return integer("block", block, 1, fix="pass a positive number of rows, e.g. block=256, "
+                   "or None for the default")
 
 
 def _tol(tol: Any) -> float:
@@ -298,7 +278,7 @@ def order_parameter(x, k: int = 1) -> float | np.ndarray:
     float for (n, d) input, (B,) array for (B, n, d) input.
     """
     x = _points(x)
-    k = _integer("k", k, 1, "pass k=1 (any d) or a harmonic k >= 2 on S^1")
+    k = integer("k", k, 1, fix="pass k=1 (any d) or a harmonic k >= 2 on S^1")
     if k == 1:
         r = np.linalg.norm(x.mean(axis=-2), axis=-1)
     else:
@@ -333,7 +313,7 @@ def fourier_modes(x, K: int) -> np.ndarray:
     if x.shape[-1] != 2:
         raise fail("x", x, f"has last axis {x.shape[-1]}; Fourier modes in theta exist only on "
                    "S^1", "pass points of shape (n, 2) or (B, n, 2)")
-    K = _integer("K", K, 0, "pass the largest frequency, e.g. K=16")
+    K = integer("K", K, 0, fix="pass the largest frequency, e.g. K=16")
     theta = points_to_angles(x)
     th = theta.reshape(-1, theta.shape[-1])                    # (B, n)
     nb, n = th.shape
@@ -605,7 +585,7 @@ def dominant_mode(x, K: int = 32) -> float | np.ndarray:
     -------
     float (an integer value) for (n, 2) input, (B,) array for (B, n, 2) input.
     """
-    K = _integer("K", K, 1, "pass the largest mode, e.g. K=32")
+    K = integer("K", K, 1, fix="pass the largest mode, e.g. K=32")
     amp = np.abs(fourier_modes(x, K))[..., 1:]
     # ties (equal up to rounding) go to the smaller k
     top = amp.max(axis=-1, keepdims=True)

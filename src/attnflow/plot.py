@@ -300,7 +300,7 @@ def summary_figure(sol: Solution, path: str | os.PathLike | None = None) -> Figu
 def _config(x, name: str = "x", index: int = -1) -> tuple[np.ndarray, str]:
     """One configuration (n, d) from an array (n, d) or a Solution (state ``index``)."""
     from .solution import Solution
-    from .validation import fail
+    from .validation import fail, real_array
 
     note = ""
     if isinstance(x, Solution):
@@ -310,7 +310,7 @@ def _config(x, name: str = "x", index: int = -1) -> tuple[np.ndarray, str]:
         t = float(np.asarray(x.t)[index])
         x = states[index]
         note = f"t = {t:g}{note}"
-    arr = np.asarray(x, dtype=np.float64)
+    arr = real_array(name, x, fix="pass points of shape (n, d), or a Solution", copy=False, finite=False)
     if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] == 0:
         raise fail(name, arr, f"has shape {arr.shape}, expected one configuration (n, d), d >= 2",
                    "pass points of shape (n, d), or a Solution")
@@ -357,11 +357,12 @@ def particles_with_prediction(x, predicted_angles=None, predicted_points=None,
     matplotlib.figure.Figure
     """
     from .sphere import points_to_angles
-    from .validation import fail
+    from .validation import fail, real_array
 
     pts, note = _config(x, "x", index)
     d = pts.shape[1]
-    pred_pts = None if predicted_points is None else np.atleast_2d(np.asarray(predicted_points, float))
+    pred_pts = None if predicted_points is None else np.atleast_2d(
+        real_array("predicted_points", predicted_points, fix=f"pass (k, {d}) points", finite=False))
     if pred_pts is not None and pred_pts.shape[1] != d:
         raise fail("predicted_points", pred_pts,
                    f"has last axis {pred_pts.shape[1]} but the points have d={d}", f"pass (k, {d}) points")
@@ -377,7 +378,8 @@ def particles_with_prediction(x, predicted_angles=None, predicted_points=None,
         ring = np.linspace(0, 2 * np.pi, 361)
         ax.plot(ring, np.ones_like(ring), color="0.75", lw=0.8)
         ax.scatter(theta, np.ones_like(theta), s=4, color="tab:blue", alpha=0.6, label=f"{theta.size} tokens")
-        angles = [] if predicted_angles is None else list(np.ravel(np.asarray(predicted_angles, float)))
+        angles = [] if predicted_angles is None else list(np.ravel(
+            real_array("predicted_angles", predicted_angles, fix="pass angles in radians", finite=False)))
         if pred_pts is not None:
             angles += list(points_to_angles(pred_pts))
         for i, a in enumerate(angles):
@@ -404,7 +406,7 @@ def _kymo_data(t, theta, rho, bins: int) -> tuple[np.ndarray, np.ndarray, np.nda
     from .meanfield.circle import CircleSolution
     from .solution import Solution
     from .sphere import points_to_angles
-    from .validation import fail
+    from .validation import fail, real_array
 
     if isinstance(t, CircleSolution):
         return (np.asarray(t.t, float), np.asarray(t.theta, float), np.asarray(t.rho, float),
@@ -421,12 +423,12 @@ def _kymo_data(t, theta, rho, bins: int) -> tuple[np.ndarray, np.ndarray, np.nda
         dens = np.stack([np.histogram(a, bins=edges)[0] for a in ang]) / (ang.shape[1] * np.diff(edges))
         return (np.asarray(t.t, float), 0.5 * (edges[:-1] + edges[1:]), dens,
                 f"histogram of {ang.shape[1]} tokens, {int(bins)} bins{note}")
-    tt = np.asarray(t, dtype=np.float64)
+    tt = real_array("t", t, fix="pass the (T,) times", finite=False)
     if theta is None or rho is None:
         raise fail("theta, rho", (theta, rho), "are required when t is an array",
                    "pass kymograph(t, theta, rho), or a CircleSolution / Solution as the first argument")
-    th = np.asarray(theta, dtype=np.float64)
-    r = np.asarray(rho, dtype=np.float64)
+    th = real_array("theta", theta, fix="pass the (M,) angles", finite=False)
+    r = real_array("rho", rho, fix="pass the (T, M) density", finite=False)
     if tt.ndim != 1 or th.ndim != 1 or r.shape != (tt.size, th.size):
         raise fail("rho", r, f"has shape {r.shape}, expected (len(t), len(theta)) = ({tt.size}, {th.size})",
                    "pass rho with one row per time and one column per angle")
@@ -506,7 +508,7 @@ def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike
     matplotlib.figure.Figure
     """
     from .analysis import LinearPhase
-    from .validation import fail
+    from .validation import fail, real_array
 
     if isinstance(t, LinearPhase):
         lp = t
@@ -514,10 +516,10 @@ def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike
         amplitudes = lp.amplitudes if amplitudes is None else amplitudes
         gamma = lp.gamma if gamma is None else gamma
         threshold = lp.threshold if threshold is None else threshold
-    tt = np.asarray(t, dtype=np.float64)
+    tt = real_array("t", t, fix="pass the (T,) times", finite=False)
     if amplitudes is None:
         raise fail("amplitudes", amplitudes, "is required", "pass the (T, K) array of mode_amplitudes")
-    amp = np.asarray(amplitudes, dtype=np.float64)
+    amp = real_array("amplitudes", amplitudes, fix="pass the (T, K) array of mode_amplitudes", finite=False)
     if amp.ndim == 1:
         amp = amp[:, None]
     if tt.ndim != 1 or amp.ndim != 2 or amp.shape[0] != tt.size:
@@ -526,7 +528,7 @@ def mode_amplitudes_plot(t, amplitudes=None, gamma=None, path: str | os.PathLike
     K = amp.shape[1]
     g = None
     if gamma is not None:
-        g = np.ravel(np.asarray(gamma, dtype=np.float64))
+        g = np.ravel(real_array("gamma", gamma, fix="pass the growth rates gamma_k", finite=False))
         if g.size == K + 1:
             g = g[1:]
         if g.size != K:
@@ -588,7 +590,7 @@ def inner_product_histogram(x, path: str | os.PathLike | None = None, *, bins: i
     matplotlib.figure.Figure
     """
     from .solution import Solution
-    from .validation import fail
+    from .validation import fail, real_array
 
     if isinstance(x, Solution):
         states, note = _states(x)
@@ -597,7 +599,7 @@ def inner_product_histogram(x, path: str | os.PathLike | None = None, *, bins: i
         times = np.asarray(x.t, float)
         arr = states
     else:
-        arr = np.asarray(x, dtype=np.float64)
+        arr = real_array("x", x, fix="pass points (n, d) or (T, n, d)", copy=False, finite=False)
         note = ""
         if arr.ndim == 2:
             arr = arr[None]
@@ -662,7 +664,7 @@ def animate(sol: Solution, path: str | os.PathLike, fps: int = 20, max_frames: i
     """
     from matplotlib import animation
 
-    from .validation import fail
+    from .validation import fail, integer
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -678,9 +680,7 @@ def animate(sol: Solution, path: str | os.PathLike, fps: int = 20, max_frames: i
     states, note = _states(sol)
     if states is None:
         raise fail("sol", sol, "has no saved states", "rerun simulate(..., save_states=True)")
-    fps = int(fps)
-    if fps < 1:
-        raise fail("fps", fps, "must be a positive integer", "pass e.g. fps=20")
+    fps = integer("fps", fps, 1, fix="pass e.g. fps=20")
     frames = _subsample(states.shape[0], max(1, int(max_frames)))
     t = np.asarray(sol.t, float)
     d = states.shape[-1]

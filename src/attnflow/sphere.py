@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import fail, finite_float
+from .validation import fail, finite_float, integer, real_array, rng
 
 __all__ = [
     "angles_to_points",
@@ -55,17 +55,12 @@ def geodesic_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 2.0 * np.arctan2(np.linalg.norm(x - y, axis=-1), np.linalg.norm(x + y, axis=-1))
 
 
-def _count(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise fail(name, n, "must be a positive integer", f"pass e.g. {name}=128")
-    return int(n)
-
-
 def _shape(n: int, d: int, batch: int | None) -> tuple[int, ...]:
-    n = _count("n", n)
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
-        raise fail("d", d, "must be an integer >= 2", "pass the ambient dimension")
-    return (n, int(d)) if batch is None else (_count("batch", batch), n, int(d))
+    n = integer("n", n, 1, fix="pass the number of points, e.g. n=128")
+    d = integer("d", d, 2, fix="pass the ambient dimension, e.g. d=3")
+    if batch is None:
+        return (n, d)
+    return (integer("batch", batch, 1, fix="pass the number of configurations, e.g. batch=8, or None"), n, d)
 
 
 def uniform(n: int, d: int, seed: int | np.random.Generator | None = None,
@@ -74,8 +69,7 @@ def uniform(n: int, d: int, seed: int | np.random.Generator | None = None,
 
     Returns an (n, d) array, or (batch, n, d) when ``batch`` is given.
     """
-    rng = np.random.default_rng(seed)
-    g = rng.standard_normal(_shape(n, d, batch))
+    g = rng(seed).standard_normal(_shape(n, d, batch))
     return retract(g)
 
 
@@ -92,7 +86,7 @@ def von_mises_fisher(n: int, mu, kappa: float, seed: int | np.random.Generator |
     mu : (d,) array, the mean direction (normalized here).
     kappa : float >= 0, the concentration (0 gives the uniform law).
     """
-    mu = np.asarray(mu, dtype=np.float64)
+    mu = real_array("mu", mu, fix="pass the mean direction, e.g. mu=[0, 0, 1]", finite=False)
     if mu.ndim != 1 or mu.shape[0] < 2 or not np.all(np.isfinite(mu)) or not np.any(mu):
         raise fail("mu", mu, "must be a finite non-zero vector of length d >= 2",
                    "pass the mean direction, e.g. mu=[0, 0, 1]")
@@ -102,23 +96,23 @@ def von_mises_fisher(n: int, mu, kappa: float, seed: int | np.random.Generator |
     if kappa < 0:
         raise fail("kappa", kappa, "must be >= 0", "use the antipodal mean direction -mu instead")
     shape = _shape(n, d, batch)
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     m = int(np.prod(shape[:-1]))
     if kappa == 0:
-        return uniform(n, d, rng, batch)
-    t = _vmf_cosines(rng, m, d, kappa)
+        return uniform(n, d, gen, batch)
+    t = _vmf_cosines(gen, m, d, kappa)
     # a uniform direction orthogonal to mu
-    z = rng.standard_normal((m, d))
+    z = gen.standard_normal((m, d))
     z -= (z @ mu)[:, None] * mu
     z /= np.linalg.norm(z, axis=1, keepdims=True)
     pts = t[:, None] * mu + np.sqrt(np.clip(1 - t * t, 0, None))[:, None] * z
     return retract(pts).reshape(shape)
 
 
-def _vmf_cosines(rng: np.random.Generator, m: int, d: int, kappa: float) -> np.ndarray:
+def _vmf_cosines(gen: np.random.Generator, m: int, d: int, kappa: float) -> np.ndarray:
     """Draw t = <mu, x> for m vMF samples (Wood 1994)."""
     if d == 3:
-        u = rng.uniform(size=m)
+        u = gen.uniform(size=m)
         # inverse CDF of density ∝ e^{kappa t} on [-1, 1], written stably
         return 1.0 + np.log(u + (1 - u) * np.exp(-2 * kappa)) / kappa
     b = (d - 1) / (2 * kappa + np.sqrt(4 * kappa**2 + (d - 1) ** 2))
@@ -128,9 +122,9 @@ def _vmf_cosines(rng: np.random.Generator, m: int, d: int, kappa: float) -> np.n
     filled = 0
     while filled < m:
         k = m - filled
-        z = rng.beta((d - 1) / 2, (d - 1) / 2, size=2 * k + 8)
+        z = gen.beta((d - 1) / 2, (d - 1) / 2, size=2 * k + 8)
         w = (1 - (1 + b) * z) / (1 - (1 - b) * z)
-        u = rng.uniform(size=w.shape)
+        u = gen.uniform(size=w.shape)
         ok = kappa * w + (d - 1) * np.log(1 - x0 * w) - c >= np.log(u)
         w = w[ok][:k]
         out[filled:filled + w.size] = w
@@ -140,14 +134,14 @@ def _vmf_cosines(rng: np.random.Generator, m: int, d: int, kappa: float) -> np.n
 
 def angles_to_points(theta) -> np.ndarray:
     """Points (cos theta, sin theta) on S^1: shape (...,) -> (..., 2)."""
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = real_array("theta", theta, fix="pass real angles in radians", copy=False, finite=False)
     return np.stack([np.cos(theta), np.sin(theta)], axis=-1)
 
 
 def points_to_angles(x: np.ndarray) -> np.ndarray:
     """Angles in [0, 2 pi) of points on S^1: shape (..., 2) -> (...,)."""
-    x = np.asarray(x)
-    if x.shape[-1] != 2:
+    x = real_array("x", x, fix="pass points of shape (..., 2)", dtype=None, copy=False, finite=False)
+    if x.ndim == 0 or x.shape[-1] != 2:
         raise fail("x", x, f"has last axis {x.shape[-1]}, angles exist only on S^1",
                    "pass points of shape (..., 2)")
     return np.mod(np.arctan2(x[..., 1], x[..., 0]), 2 * np.pi)
@@ -155,4 +149,5 @@ def points_to_angles(x: np.ndarray) -> np.ndarray:
 
 def uniform_angles(n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """n iid uniform angles in [0, 2 pi)."""
-    return np.random.default_rng(seed).uniform(0, 2 * np.pi, size=_count("n", n))
+    n = integer("n", n, 1, fix="pass the number of angles, e.g. n=128")
+    return rng(seed).uniform(0, 2 * np.pi, size=n)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sphere import geodesic_distance, points_to_angles
-from .validation import fail
+from .densities import density_values
+from .sphere import geodesic_distance
+from .validation import angles, choice, fail, finite_float, real_array
 
 __all__ = ["CircleDensity", "w1_circle", "wasserstein_circle", "wasserstein_sphere"]
 
@@ -31,16 +32,8 @@ class CircleDensity:
     solver's grid). The values are normalized to unit mass."""
 
     def __init__(self, rho) -> None:
-        rho = np.asarray(rho, dtype=np.float64)
-        if rho.ndim != 1 or rho.size < 2 or not np.all(np.isfinite(rho)):
-            raise fail("rho", rho, "must be a finite 1-D array of density values", "pass rho of shape (M,)")
-        if np.any(rho < 0):
-            raise fail("rho", rho, f"has negative values (min {rho.min():.3g})",
-                       "pass a non-negative density (clip tiny negative values first)")
-        mass = rho.sum()
-        if mass <= 0:
-            raise fail("rho", rho, "has zero mass", "pass a density with positive mass")
-        self.weights = rho / mass
+        rho = density_values("rho", rho, "pass rho of shape (M,), M >= 2, on the grid 2 pi j / M", min_size=2)
+        self.weights = rho / rho.sum()
         self.M = rho.size
 
     def _knots(self) -> tuple[np.ndarray, np.ndarray]:
@@ -61,24 +54,21 @@ class CircleDensity:
         return self._knots()[0]
 
 
-def _angles(name: str, a) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 2:
-        arr = points_to_angles(arr)
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise fail(name, a, "must be angles (n,) or points on S^1 (n, 2), finite and non-empty",
-                   "pass e.g. sphere.points_to_angles(x)")
-    return np.mod(arr, _TWO_PI)
-
-
 def _weights(name: str, w, n: int) -> np.ndarray:
     if w is None:
         return np.full(n, 1.0 / n)
-    w = np.asarray(w, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+    w = real_array(name, w, fix="pass one weight per point, or None for equal weights")
+    if w.shape != (n,) or np.any(w < 0) or w.sum() <= 0:
         raise fail(name, w, f"must be {n} finite non-negative weights with positive sum",
                    "pass one weight per point, or None for equal weights")
     return w / w.sum()
+
+
+def _order(p) -> float:
+    p = finite_float("p", p, fix="pass p=1 or p=2")
+    if p < 1:
+        raise fail("p", p, "must be >= 1", "pass p=1 or p=2")
+    return p
 
 
 class _Atoms:
@@ -103,7 +93,7 @@ def _as_measure(name: str, a, weights):
             raise fail(f"weights_{name[-1]}", weights, "was given with a CircleDensity",
                        "weights apply only to samples")
         return a
-    theta = _angles(name, a)
+    theta = np.mod(angles(name, a), _TWO_PI)
     return _Atoms(theta, _weights(f"weights_{name[-1]}", weights, theta.size))
 
 
@@ -173,9 +163,8 @@ def wasserstein_circle(a, b, p: float = 2.0, weights_a=None, weights_b=None) -> 
     """
     import ot
 
-    if not np.isfinite(p) or p < 1:
-        raise fail("p", p, "must be >= 1", "pass p=1 or p=2")
-    ta, tb = _angles("a", a), _angles("b", b)
+    p = _order(p)
+    ta, tb = np.mod(angles("a", a), _TWO_PI), np.mod(angles("b", b), _TWO_PI)
     wa = _weights("weights_a", weights_a, ta.size)
     wb = _weights("weights_b", weights_b, tb.size)
     loss = ot.wasserstein_circle(ta / _TWO_PI, tb / _TWO_PI, wa, wb, p=p)   # (W_p / 2 pi)^p
@@ -196,14 +185,13 @@ def wasserstein_sphere(x, y, p: float = 2.0, weights_x=None, weights_y=None,
     """
     import ot
 
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    fix = "pass two point clouds (n, d) and (m, d) in the same dimension"
+    x, y = real_array("x", x, fix=fix, copy=False), real_array("y", y, fix=fix, copy=False)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise fail("x, y", (x.shape, y.shape), "must be (n, d) and (m, d) with the same d",
                    "pass two point clouds in the same dimension")
-    if not np.isfinite(p) or p < 1:
-        raise fail("p", p, "must be >= 1", "pass p=1 or p=2")
-    if cost not in ("geodesic", "chordal"):
-        raise fail("cost", cost, "is not known", 'use "geodesic" or "chordal"')
+    p = _order(p)
+    cost = choice("cost", cost, ("geodesic", "chordal"))
     if x.shape[0] * y.shape[0] > 5e7:
         raise fail("x, y", (x.shape, y.shape), "would need a cost matrix of more than 5e7 entries",
                    "subsample, or use w1_circle / wasserstein_circle on S^1")

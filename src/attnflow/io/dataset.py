@@ -172,9 +172,13 @@ def load(path: str | os.PathLike) -> Solution:
     if is_netcdf(path):
         try:
             with xr.open_dataset(path, engine="scipy") as ds:
+                if "attnflow_metadata" not in ds.attrs:
+                    raise fail("path", str(path), "is a NetCDF file but not an attnflow run (no attnflow "
+                               "metadata)", "pass a file written by attnflow.io.save")
                 return from_dataset(ds.load())
         except (TypeError, OSError) as exc:
-            raise fail("path", str(path), f"is not a NetCDF run written by attnflow ({exc})",
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise fail("path", str(path), f"is not a NetCDF run written by attnflow ({first})",
                        "pass a file written by attnflow.io.save") from None
     attrs = zarr_root_attrs(path) if path.is_dir() else None
     if attrs is None or "attnflow_metadata" not in attrs:
