@@ -11,10 +11,8 @@ every finished cell.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._version import __version__
+from ..io.stores import consolidated, has_consolidated_metadata
 
 if TYPE_CHECKING:
     from .spec import SweepSpec
@@ -30,11 +29,6 @@ __all__ = ["META_VARIABLES", "CellResult", "Writer", "create_store", "open_sweep
 
 #: per-cell bookkeeping variables of a sweep store (not observables)
 META_VARIABLES = ("status", "seed", "wall_time", "worker", "write_count")
-
-#: what zarr says when consolidated metadata is written in format 3 (where it is an extension,
-#: read by zarr-python and xarray, which is all a sweep store needs)
-_V3_CONSOLIDATED = "Consolidated metadata is currently not part in the Zarr format 3 specification"
-
 
 @dataclass
 class CellResult:
@@ -91,19 +85,8 @@ def create_store(spec: SweepSpec, path: Path) -> None:
         "axes": list(dims), "fixed": spec.fixed(), "samples": spec.samples or 0,
         "source": spec.source or "", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     })
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_V3_CONSOLIDATED)
+    with consolidated():
         ds.to_zarr(path, mode="w", compute=False, consolidated=True)
-
-
-def _consolidated(path: Path) -> bool:
-    """Whether the store at ``path`` has consolidated metadata (older sweep stores have none)."""
-    if (path / ".zmetadata").is_file():
-        return True
-    try:
-        return bool(json.loads((path / "zarr.json").read_text()).get("consolidated_metadata"))
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def open_sweep(path: str | os.PathLike):
@@ -114,7 +97,7 @@ def open_sweep(path: str | os.PathLike):
     if not path.exists():
         raise FileNotFoundError(f"store={str(path)!r} does not exist. Fix: check the path or run "
                                 "`attnflow sweep CONFIG.toml --store PATH` first.")
-    ds = xr.open_zarr(path, consolidated=_consolidated(path))
+    ds = xr.open_zarr(path, consolidated=has_consolidated_metadata(path))  # older stores: none
     if ds.attrs.get("kind") != "attnflow sweep":
         raise ValueError(f"store={str(path)!r} is not an attnflow sweep store (no 'kind' attribute). "
                          "Fix: pass a store written by `attnflow sweep`.")
