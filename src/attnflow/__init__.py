@@ -1,30 +1,48 @@
 """attnflow: a numerical laboratory for the mean-field theory of transformers.
 
 Tokens are particles on the unit sphere S^{d-1}; a deep stack of attention layers is a flow
-in time. See the README and docs/ for the guide, THEORY for the equations.
+in time. See the README and docs/ for the guide, docs/theory/ for the equations.
+
+``import attnflow`` is light (NumPy and the model): the submodules and the heavy entry points
+(:func:`simulate`, :func:`velocity`, ``attnflow.theory``, ``attnflow.plot``, ...) are imported
+on first use.
 """
 
-from . import densities, io, meanfield, observables, sphere, sweep, transport
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from ._version import __version__
-from .integrate import METHODS, simulate
 from .model import AttentionModel, random_matrices
 from .solution import Solution
-from .velocity import attention_output, velocity
+from .velocity import attention_output, velocity  # eager until the backends package (shadowing)
 
-__all__ = [
-    "METHODS",
-    "AttentionModel",
-    "Solution",
-    "__version__",
-    "attention_output",
-    "densities",
-    "io",
-    "meanfield",
-    "observables",
-    "random_matrices",
-    "simulate",
-    "sphere",
-    "sweep",
-    "transport",
-    "velocity",
-]
+#: public name -> (module, attribute) imported on first access; attribute None = the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "simulate": ("attnflow.integrate", "simulate"),
+    "METHODS": ("attnflow.integrate", "METHODS"),
+    **{name: (f"attnflow.{name}", None) for name in (
+        "analysis", "config", "densities", "experiments", "fields", "health", "integrate", "io", "manifolds",
+        "meanfield", "observables", "plot", "solve", "sphere", "sweep", "theory", "transport",
+        "validation")},
+}
+
+__all__ = ["AttentionModel", "Solution", "__version__", "attention_output", "random_matrices", "velocity",
+           *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'attnflow' has no attribute {name!r}") from None
+    mod = importlib.import_module(module)
+    value = mod if attr is None else getattr(mod, attr)
+    if attr is not None or name not in globals():
+        globals()[name] = value                    # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -9,20 +9,15 @@ grid t0 + k dt merged with the save times (exact save times, a deterministic ste
 resumed runs equal uninterrupted ones bit for bit), and error control for the embedded pairs
 (``"dopri5"``, ``"bosh3"``).
 
-Numerical health. Before the run, a step h with h max|y(x0)| beyond the scheme's stability
-interval on the negative real axis (2 for Euler and the layer scheme, 2.785 for RK4) is a
-:class:`StepSizeWarning`: the attention output y sets the stiffness of the field (its Jacobian
-has the eigenvalue -<x, y> in the tangent directions). Where the flow is a gradient flow of the
-interaction energy (:attr:`AttentionModel.gradient_flow`), the energy is checked at every save: a
-decrease beyond rounding is a :class:`NumericalWarning` and the run's status becomes ``"suspect"`` (with the
-reason in ``metadata["warnings"]``) instead of ``"complete"``.
+Numerical health (:mod:`attnflow.health`): a step beyond the scheme's stability interval warns
+before the run, an energy decrease of a gradient flow marks the run ``"suspect"`` (the reason in
+``metadata["warnings"]``), results that cannot fit in memory are refused before the run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 import time as _time
 import warnings
@@ -32,6 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from ._version import __version__
+from .health import (
+    ENERGY_CHECK_PAIRS,
+    EnergyCheck,
+    NumericalWarning,
+    StepSizeWarning,
+    check_step,
+    estimate_memory,
+)
 from .model import AttentionModel
 from .observables import OBSERVABLES, resolve_observables
 from .solution import Solution
@@ -42,7 +45,6 @@ from .solve import (
     ConstantStep,
     Monitor,
     SaveAt,
-    field_scale,
     get_solver,
     solve,
 )
@@ -53,20 +55,6 @@ __all__ = ["METHODS", "NumericalWarning", "StepSizeWarning", "simulate", "time_g
 
 #: integrator name -> order of accuracy (global error ~ dt^order), from the solver registry
 METHODS: dict[str, int] = {name: s.order for name, s in SOLVERS.items()}
-
-#: relative decrease of the energy between saves that counts as a numerical failure
-ENERGY_RTOL = 1e-9
-#: below this many pair interactions per save (B n^2) the energy is checked even if not asked for
-_ENERGY_CHECK_PAIRS = 1 << 24
-
-
-class StepSizeWarning(UserWarning):
-    """The step is beyond the scheme's stability interval for the field's scale."""
-
-
-class NumericalWarning(UserWarning):
-    """A run broke an invariant of the flow (e.g. the energy of a gradient flow decreased)."""
-
 
 def _bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
@@ -110,52 +98,6 @@ def _scalar(name: str, value) -> float:
         raise fail(f"observables[{name!r}]", value, f"returned {arr.dtype} of shape {arr.shape}, not one "
                    "real number", "return a float per configuration (store vectors as several observables)")
     return float(arr)
-
-
-def _check_step(field, solver, t0: float, x: np.ndarray, dt: float, adaptive: bool) -> None:
-    """Warn when h max|y(x0)| exceeds the scheme's stability interval (before the run)."""
-    if adaptive:
-        return
-    scale = field_scale(field, t0, x)
-    if math.isfinite(scale) and dt * scale > solver.stability_interval:
-        warnings.warn(
-            f"dt={dt:g} times the size of the attention output at x0 ({scale:.3g}) is {dt * scale:.3g}, "
-            f"beyond the stability interval {solver.stability_interval:.3g} of {solver.name!r}: the "
-            f"run will be inaccurate or blow up. Fix: dt <= {solver.stability_interval / scale:.3g}, "
-            "or method='dopri5'", StepSizeWarning, stacklevel=3)
-
-
-#: bookkeeping per save besides the data (the time, Python objects, the grid entry), in bytes
-_SAVE_OVERHEAD = 256
-
-
-def _estimate_memory(x: np.ndarray, n_saves: int, save_states: bool, n_obs: int,
-                     store: str | Path | None) -> None:
-    """Refuse a run whose results cannot fit in memory (or on the store's disk), before it starts."""
-    import shutil
-
-    per = (x.nbytes if save_states else 0) + 8 * (x.shape[0] if x.ndim == 3 else 1) * n_obs
-    need = (per + _SAVE_OVERHEAD) * n_saves
-    limit = _memory_limit()
-    fix = "save fewer times (a larger save_every), or pass save_states=False and keep observables"
-    if need > limit:
-        raise fail("save_at", f"{n_saves} save times", f"would keep {need / 2**30:.3g} GiB of results in "
-                   f"memory (this machine has {limit / 2**30:.3g} GiB available)", fix)
-    if store is not None:
-        parent = Path(store).resolve().parent
-        free = shutil.disk_usage(parent if parent.exists() else Path.cwd()).free
-        if per * n_saves > free:
-            raise fail("save_at", f"{n_saves} save times", f"would write {per * n_saves / 2**30:.3g} GiB to "
-                       f"the store, more than the {free / 2**30:.3g} GiB free on its disk", fix)
-
-
-def _memory_limit() -> int:
-    try:
-        import os
-
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 1 << 40
 
 
 def simulate(
@@ -249,9 +191,9 @@ def simulate(
                 else ConstantStep(dt, max_steps))
     if not adaptive:
         stepsize.grid(t0, t1, saveat_times[:1])          # refuses an absurd dt before allocating
-    _estimate_memory(x, saveat_times.size, save_states, len(obs_fns), store)
+    estimate_memory(x, saveat_times.size, save_states, len(obs_fns), store)
     field = model.field(x, backend)
-    _check_step(field, solver, t0, x, dt, adaptive)
+    check_step(field, solver, t0, x, dt, adaptive)
     metadata = {"backend": field.backend, "t0": t0, "t1": t1, "attnflow_version": __version__,
                 "order": solver.order, "rtol": rtol if adaptive else None,
                 "atol": atol if adaptive else None, "x0_sha256": _fingerprint(x),
@@ -310,48 +252,6 @@ class _StoreWriter(Monitor):
     def flush(self) -> None:
         cp = self.checkpoint
         self.store.flush(None if cp is None else (cp.y, cp.t, cp.index, cp.h, cp.n_saved))
-
-
-class _EnergyCheck(Monitor):
-    """Records decreases of the energy between saves (gradient flows only)."""
-
-    def __init__(self, model: AttentionModel, from_observable: bool):
-        self.model, self.from_observable = model, from_observable
-        self.last: np.ndarray | None = None
-        self.drops = 0
-        self.worst = 0.0
-        self.first_t: float | None = None
-
-    def on_save(self, t: float, y: np.ndarray, values: dict) -> None:
-        e = self._level(y, values)
-        if self.last is not None:
-            drop = self.last - e
-            if np.any(drop > ENERGY_RTOL):
-                self.drops += 1
-                self.worst = max(self.worst, float(drop.max()))
-                self.first_t = t if self.first_t is None else self.first_t
-        self.last = e
-
-    def _level(self, y: np.ndarray, values: dict) -> np.ndarray:
-        """A non-decreasing function of E along the flow, whose differences are relative changes
-        of E: sign(beta) log|E| (computed without overflow), or E itself at beta = 0."""
-        from .observables import energy, log_energy
-
-        beta = self.model.beta
-        if self.from_observable:
-            e = np.atleast_1d(np.asarray(values["energy"], dtype=np.float64))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return e if beta == 0 else np.sign(beta) * np.log(np.abs(e))
-        if beta == 0:
-            return np.atleast_1d(np.asarray(energy(self.model, y), dtype=np.float64))
-        return np.sign(beta) * np.atleast_1d(np.asarray(log_energy(self.model, y), dtype=np.float64))
-
-    def message(self, n_saves: int) -> str | None:
-        if not self.drops:
-            return None
-        return (f"the energy, which this gradient flow cannot decrease, fell at {self.drops} of {n_saves} "
-                f"saves (first at t={self.first_t:.6g}, largest relative drop {self.worst:.3g}): the "
-                "step is too large for the field. Fix: a smaller dt, or method='dopri5'")
 
 
 class _Simulation:
@@ -417,8 +317,8 @@ class _Simulation:
         if self.model.gradient_flow and self.prev is None and self.start is None:
             asked = self.obs_fns.get("energy") is OBSERVABLES["energy"]
             pairs = self.x.shape[-2] ** 2 * (self.x.shape[0] if self.x.ndim == 3 else 1)
-            if asked or pairs <= _ENERGY_CHECK_PAIRS:
-                check = _EnergyCheck(self.model, asked)
+            if asked or pairs <= ENERGY_CHECK_PAIRS:
+                check = EnergyCheck(self.model, asked)
                 monitors.append(check)
         start = _time.perf_counter()
         status = "complete"
@@ -446,7 +346,7 @@ class _Simulation:
                                        save_states=self.save_states))
         return self._solution(traj)
 
-    def _finish_metadata(self, traj, stepsize, check: _EnergyCheck | None) -> None:
+    def _finish_metadata(self, traj, stepsize, check: EnergyCheck | None) -> None:
         stats = traj.stats
         self.metadata["n_evals"] = stats["n_evals"]
         if isinstance(stepsize, ConstantStep):
