@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test test-floors lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ lint: $(STAMP)
 test: lint $(VENV)/.torch
 	$(BIN)/pytest -q
 
+# The same suite against the oldest supported versions (pinned in .ci/floors.txt), in its own venv.
+FLOORS := .venv-floors
+$(FLOORS)/.installed: pyproject.toml .ci/floors.txt
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS)/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[dev]'
+	touch $@
+
+test-floors: $(FLOORS)/.installed
+	$(FLOORS)/bin/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_velocity.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOORS) out .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,6 @@ import pytest
 
 from attnflow import sphere
 from attnflow.sweep import load_sweep, open_sweep, parse_sweep, run_cell, run_sweep
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SMALL = EXAMPLES / "sweep-small.toml"

@@ -28,7 +28,7 @@ Every key and its meaning: docs/cli.md (generated from :mod:`attnflow.config.mod
 from __future__ import annotations
 
 import os
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +40,6 @@ from pydantic import ValidationError
 from ..model import AttentionModel
 from .errors import file_error, from_validation_error, prefix
 from .models import AnglesInit, EquispacedInit, ModelSection, RunFile, RunSection, UniformInit, VmfInit
-
-if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["RunConfig", "estimated_bytes", "load_config", "parse_config", "read_toml"]
 
