@@ -50,6 +50,25 @@ def test_bad_matrices():
     bad[1, 2] = np.nan
     with pytest.raises(ValueError, match=r"V=.*non-finite entry at \(1, 2\)"):
         af.AttentionModel(d=3, beta=1.0, V=bad)
+    with pytest.raises(ValueError, match=r"A=.*is complex"):               # never cast to real silently
+        af.AttentionModel(d=3, beta=1.0, A=np.eye(3) * (1 + 1e-3j))
+    with pytest.raises(ValueError, match=r"beta=.*not a real number"):
+        af.AttentionModel(d=3, beta=1 + 0j)
+
+
+def test_gradient_flow_cases_and_the_output_bound():
+    g = np.random.default_rng(0).standard_normal((3, 3))
+    S = g + g.T
+    assert af.AttentionModel(3, 2.0).gradient_flow
+    assert af.AttentionModel(3, 2.0, A=S, V=S, normalization="usa").gradient_flow
+    assert not af.AttentionModel(3, 2.0, A=g, V=g).gradient_flow            # V = A, not symmetric
+    assert not af.AttentionModel(3, 2.0, A=S).gradient_flow                  # V = I != A
+    m = af.AttentionModel(3, 2.0, A=S, V=2 * np.eye(3), normalization="usa")
+    assert m.output_bound() == pytest.approx(2 * np.exp(2 * np.linalg.norm(S, 2)), rel=1e-14)
+    x = af.sphere.uniform(50, 3, seed=1)
+    y = af.attention_output(m, x)
+    assert np.linalg.norm(y, axis=-1).max() <= m.output_bound()
+    assert m.replace(normalization="sa").output_bound() == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("d", [1, 0, 2.5, True])

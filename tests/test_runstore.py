@@ -181,3 +181,34 @@ def test_resume_refuses_another_initial_state(tmp_path):
                     provenance={"init": {"seed": 2}})
     with pytest.raises(ValueError, match="provenance differs"):
         af.simulate(model, x0[:20], 0.2, 0.05, store=store, resume=True, provenance={"init": {"seed": 3}})
+
+
+def test_the_cli_turns_sigterm_into_an_interrupted_resumable_run_and_plots_it(tmp_path):
+    """`attnflow simulate` under SIGTERM: status "interrupted", `plot` reads it, `--resume` ends it."""
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[model]\nd = 3\nbeta = 1.0\nnormalization = "usa"\n[init]\nkind = "uniform"\nn = 300\n'
+                   'seed = 1\n[run]\nt1 = 12.0\ndt = 0.002\nmethod = "rk4"\nsave_every = 0.02\n'
+                   'observables = ["energy"]\nbackend = "dense"\n')
+    store = tmp_path / "run.zarr"
+    env = dict(os.environ, PYTHONPATH=str(Path(af.__file__).parents[1]))
+    cli = [sys.executable, "-m", "attnflow.cli"]
+    proc = subprocess.Popen([*cli, "simulate", str(cfg), "--out", str(store), "--no-progress"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_commits(store, 0)                              # the store exists: the run has started
+    time.sleep(1.0)                                          # the whole run takes about 6 s
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert b"--resume" in err
+    part = af.io.load(store)
+    assert part.metadata["status"] == "interrupted" and 0 < part.t.size < 601 and part.t[-1] < 12.0
+    plotted = subprocess.run([*cli, "plot", str(store), "--out", str(tmp_path / "figs")], env=env,
+                             capture_output=True)
+    assert plotted.returncode == 0, plotted.stderr.decode()
+    assert any((tmp_path / "figs").glob("*.png"))
+    done = subprocess.run([*cli, "simulate", str(cfg), "--out", str(store), "--resume", "--no-progress"],
+                          env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    final = af.io.load(store)
+    assert final.metadata["status"] == "complete" and final.t.size == 601
+    np.testing.assert_array_equal(final.x[: part.t.size], part.x)

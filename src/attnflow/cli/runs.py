@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +50,12 @@ def simulate(
             abort(escape(str(exc)))
     try:
         check_writable(out, "--out")                       # before the run, not at its first flush
-        sol = cfg.simulate(store=out, resume=resume, progress=progress)
+        with _sigterm_as_interrupt(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            sol = cfg.simulate(store=out, resume=resume, progress=progress)
+        for w in caught:
+            console_err.print(f"[yellow]warning[/] ({w.category.__name__}): {escape(str(w.message))}",
+                              highlight=False)
     except (ValueError, FileExistsError, PermissionError) as exc:
         abort(escape(str(exc)))
     except FloatingPointError as exc:
@@ -59,6 +68,23 @@ def simulate(
                           f"--out {out} --resume`", highlight=False)
         raise typer.Exit(130) from None
     console.print(_summary(cfg, sol, out))
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C: the store records "interrupted" and stays resumable."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:                                      # not the main thread: leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _summary(cfg, sol, out: Path) -> Table:
