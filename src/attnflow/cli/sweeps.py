@@ -133,8 +133,8 @@ def plot_sweep(
         "--out", "-o", help="PNG path (default: STORE_VAR.png next to the store).")] = None,
 ) -> None:
     """Phase diagrams of a sweep: heat maps over two axes, or curves, with theory overlays."""
+    from ..plot import phase_diagram, sweep_curve
     from ..sweep import open_sweep
-    from ..sweep_plot import phase_diagram, sweep_curve
 
     try:
         ds = open_sweep(store)

@@ -1,17 +1,18 @@
-"""attnflow.sweep_plot on synthetic sweep stores: the drawn arrays and overlays are checked."""
+"""attnflow.plot.phase_diagram and sweep_curve on synthetic sweep stores.
+
+The drawn arrays, overlays, labels and axis scales are read back from the artists and compared
+with the stored values and the theory functions; written PNGs are decoded.
+"""
 
 from __future__ import annotations
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import numpy as np
 import pytest
 import xarray as xr
+from figure_checks import close_pyplot_figures, png_size  # noqa: F401 (autouse fixture)
 from matplotlib.collections import PolyCollection, QuadMesh
 
-from attnflow import sweep_plot as sp
+from attnflow import plot as sp
 from attnflow.theory import equiangular_clustering_time, equiangular_layer_time, k_max
 
 D = np.array([2, 3])
@@ -45,6 +46,11 @@ def step_store():
     return ds, values
 
 
+def _unwrapped(title: str) -> str:
+    """A title as one line (long titles are wrapped to the figure width)."""
+    return title.replace("\n", " ")
+
+
 def _panels(fig):
     return [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and
             any(isinstance(c, QuadMesh) for c in ax.collections)]
@@ -65,8 +71,8 @@ def test_phase_diagram_facets_png_and_drawn_mean(tmp_path, step_store):
     ds, values = step_store
     out = tmp_path / "sub" / "phase.png"
     fig = sp.phase_diagram(ds, "clustering_density", "beta", facet="d", path=out)
-    data = out.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert png_size(out) == (int(8.4 * 120), int(3.6 * 120))    # 3.6 in per panel + 1.2 in, 120 dpi
+    assert fig.canvas.manager is None                               # written only: no pyplot figure
     panels = _panels(fig)
     assert len(panels) == D.size
     expected = values.mean(axis=2)                                  # (d, beta, time)
@@ -74,24 +80,32 @@ def test_phase_diagram_facets_png_and_drawn_mean(tmp_path, step_store):
         assert ax.get_title() == f"d = {D[i]}"
         drawn = _drawn(ax)
         assert drawn.shape == (TIME.size, BETA.size)               # rows = y = time, columns = x = beta
-        np.testing.assert_allclose(drawn, expected[i].T, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(drawn, expected[i].T, rtol=0, atol=1e-15)
     assert panels[0].get_xlabel() == "beta" and panels[0].get_ylabel() == "time"
     cbar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
     assert cbar.get_ylabel() == f"clustering_density\n(mean over {SAMPLES} samples)"
+    assert cbar.get_ylim() == (expected.min(), expected.max())       # one colour scale for all panels
+    for ax in panels:
+        mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+        assert mesh.get_clim() == (expected.min(), expected.max())
+    title = fig._suptitle.get_text()
+    assert title == "clustering_density: n = 8, normalization = sa, method = layer, dt = 0.1"   # time is y
 
 
 def test_phase_diagram_select_reduce_and_transposed(step_store):
     ds, values = step_store
     fig = sp.phase_diagram(ds, "clustering_density", "time", "beta", select={"d": 3}, reduce="max")
     (ax,) = _panels(fig)
-    np.testing.assert_allclose(_drawn(ax), values[1].max(axis=1), atol=1e-12)   # (beta, time)
+    np.testing.assert_allclose(_drawn(ax), values[1].max(axis=1), rtol=0, atol=1e-15)   # (beta, time)
     # beta spans 16x only: linear axis; time and beta in either order
     assert ax.get_yscale() == "linear"
     # y is another axis: time defaults to the last save, at_time picks the nearest save
     fig = sp.phase_diagram(ds, "clustering_density", "beta", "d", reduce="median", at_time=4.1)
     it = int(np.argmin(np.abs(TIME - 4.1)))
-    np.testing.assert_allclose(_drawn(_panels(fig)[0]), np.median(values[:, :, :, it], axis=2), atol=1e-12)
-    assert "time = 4" in fig._suptitle.get_text()
+    np.testing.assert_allclose(_drawn(_panels(fig)[0]), np.median(values[:, :, :, it], axis=2),
+                               rtol=0, atol=1e-15)
+    assert _unwrapped(fig._suptitle.get_text()) == \
+        "clustering_density: time = 4 | n = 8, normalization = sa, method = layer, dt = 0.1"
 
 
 def test_phase_diagram_log_axis_and_midpoint_edges():
@@ -103,8 +117,8 @@ def test_phase_diagram_log_axis_and_midpoint_edges():
     assert ax.get_xscale() == "log"
     mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
     xe = mesh.get_coordinates()[0, :, 0]
-    np.testing.assert_allclose(xe[1:-1], np.sqrt(beta[1:] * beta[:-1]), rtol=1e-12)   # geometric midpoints
-    np.testing.assert_allclose(_drawn(ax), np.outer(np.ones(TIME.size), beta), rtol=1e-12)
+    np.testing.assert_allclose(xe[1:-1], np.sqrt(beta[1:] * beta[:-1]), rtol=1e-15)   # geometric midpoints
+    np.testing.assert_allclose(_drawn(ax), np.outer(np.ones(TIME.size), beta), rtol=1e-15)
 
 
 def test_errors_name_the_argument(step_store):
@@ -133,7 +147,8 @@ def test_errors_name_the_argument(step_store):
         sp.sweep_curve(ds, "clustering_density", "beta", hue="d", band=(0.9, 0.1))
     # float coordinates are matched to the nearest value
     fig = sp.sweep_curve(ds, "clustering_density", "d", select={"beta": 1.9}, band=None)
-    assert "beta = 2" in fig.axes[0].get_title()
+    assert _unwrapped(fig.axes[0].get_title()) == \
+        "clustering_density: beta = 2, time = 10 | n = 8, normalization = sa, method = layer, dt = 0.1"
 
 
 def test_nan_cells_stay_nan(step_store):
@@ -147,8 +162,9 @@ def test_nan_cells_stay_nan(step_store):
     p2, p3 = (_drawn(ax) for ax in _panels(fig))
     assert np.all(np.isnan(p2[:, 2])) and np.all(np.isnan(p3[:, 3]))
     expected = values.mean(axis=2)
-    np.testing.assert_allclose(np.delete(p2, 2, axis=1), np.delete(expected[0].T, 2, axis=1), atol=1e-12)
-    np.testing.assert_allclose(p3[:, 0], values[1, 0, 5:].mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(np.delete(p2, 2, axis=1), np.delete(expected[0].T, 2, axis=1), rtol=0,
+                               atol=1e-15)
+    np.testing.assert_allclose(p3[:, 0], values[1, 0, 5:].mean(axis=0), rtol=0, atol=1e-15)
     fig = sp.sweep_curve(ds, "clustering_density", "beta", hue="d")
     main = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "d = 2")
     assert np.isnan(main.get_ydata()[2]) and np.isfinite(main.get_ydata()[0])
@@ -173,7 +189,7 @@ def test_equiangular_overlay_matches_theory(method):
         for bi, ti in list(zip(b[ok], T[ok], strict=True))[::40]:
             direct = equiangular_layer_time(bi, int(n), 0.1, "sa", 1e-3) if method == "layer" else \
                 equiangular_clustering_time(bi, int(n), "sa", 1e-3)
-            assert ti == pytest.approx(direct, rel=1e-12)
+            assert ti == pytest.approx(direct, rel=1e-15)
         # betas whose clustering time exceeds 2 * t_max are not drawn
         for bi in b[~ok][:3]:
             if method == "layer":
@@ -181,8 +197,8 @@ def test_equiangular_overlay_matches_theory(method):
             else:
                 assert equiangular_clustering_time(bi, int(n), "sa", 1e-3) > 60.0
     ax = _panels(fig)[0]
-    assert ax.get_ylim() == pytest.approx((-0.5, 30.5))             # curve clipped to the time range
-    assert ax.get_legend() is not None
+    assert ax.get_ylim() == pytest.approx((-0.5, 30.5), abs=1e-15)  # curve clipped to the time range
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [sp.EQUIANGULAR_LABEL]
 
 
 def test_equiangular_overlay_parameters():
@@ -197,7 +213,7 @@ def test_equiangular_overlay_parameters():
     (line,) = _line(fig, sp.EQUIANGULAR_LABEL)
     T, b = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())   # transposed: beta on y
     i = int(np.flatnonzero(b == 1.0)[0])
-    assert T[i] == pytest.approx(equiangular_clustering_time(1.0, 4, "usa", 1e-2), rel=1e-12)
+    assert T[i] == pytest.approx(equiangular_clustering_time(1.0, 4, "usa", 1e-2), rel=1e-15)
     with pytest.raises(ValueError, match=r"theory_kwargs.*'beta'"):
         sp.phase_diagram(ds, "clustering_density", "beta", theory="equiangular", theory_kwargs={"beta": 1})
 
@@ -211,7 +227,7 @@ def test_sweep_curve_kmax_and_band(tmp_path):
                 ["beta", "replica"], {"d": 2, "n": 32}, name="cluster_count")
     out = tmp_path / "curve.png"
     fig = sp.sweep_curve(ds, "cluster_count", "beta", theory="kmax", path=out)
-    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert png_size(out) == (int(6.4 * 120), int(4.2 * 120))
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     (kl,) = _line(fig, sp.KMAX_LABEL)
@@ -220,12 +236,12 @@ def test_sweep_curve_kmax_and_band(tmp_path):
     np.testing.assert_array_equal(kl.get_ydata(), [k_max(x, 2) for x in b])
     assert kl.get_drawstyle() == "steps-mid"
     main = [ln for ln in ax.get_lines() if ln.get_label().startswith("cluster_count (mean over 5 replicas")]
-    np.testing.assert_allclose(main[0].get_ydata(), values[:, :, -1].mean(axis=1), atol=1e-12)
+    np.testing.assert_allclose(main[0].get_ydata(), values[:, :, -1].mean(axis=1), rtol=0, atol=1e-15)
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 1 and "quantiles" in bands[0].get_label()
+    assert len(bands) == 1 and bands[0].get_label() == "0.1-0.9 quantiles over 5 replicas"
     ys = bands[0].get_paths()[0].vertices[:, 1]
-    assert ys.max() == pytest.approx(np.quantile(values[:, :, -1], 0.9, axis=1).max())
-    assert ys.min() == pytest.approx(np.quantile(values[:, :, -1], 0.1, axis=1).min())
+    assert ys.max() == pytest.approx(np.quantile(values[:, :, -1], 0.9, axis=1).max(), rel=1e-15)
+    assert ys.min() == pytest.approx(np.quantile(values[:, :, -1], 0.1, axis=1).min(), rel=1e-15)
     # hue = d: one k_max curve per d, band off
     ds2 = xr.concat([ds, ds], dim=xr.DataArray([2, 3], dims="d", name="d"))
     fig = sp.sweep_curve(ds2, "cluster_count", "beta", hue="d", theory="kmax", band=None, at_time=4.0)
@@ -250,6 +266,8 @@ def test_stored_mean_and_std_band_and_categories(tmp_path):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["sa", "usa"]
     assert ax.get_ylabel() == f"order_parameter (mean over {SAMPLES} samples, stored)"
     (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert band.get_paths()[0].vertices[:, 1].max() == pytest.approx(0.85)
+    band_y = band.get_paths()[0].vertices[:, 1]
+    assert (band_y.min(), band_y.max()) == pytest.approx((0.4 - 0.05, 0.8 + 0.05), abs=1e-15)   # mean ± std
+    assert band.get_label() == "mean ± std over samples (stored)"
     fig = sp.phase_diagram(ds, "order_parameter", "normalization", vmin=0, vmax=1)
-    np.testing.assert_allclose(_drawn(_panels(fig)[0]), mean.T)
+    np.testing.assert_array_equal(_drawn(_panels(fig)[0]), mean.T)
