@@ -33,7 +33,17 @@ import numpy as np
 
 from .._version import __version__
 
-__all__ = ["Claim", "Report", "at_least", "at_most", "check", "compare", "format_floats", "read_rows"]
+__all__ = [
+    "Claim",
+    "Report",
+    "at_least",
+    "at_most",
+    "check",
+    "compare",
+    "format_floats",
+    "read_rows",
+    "start",
+]
 
 
 @dataclass(frozen=True)
@@ -210,6 +220,14 @@ class Report:
                                           "attnflow_version": __version__})
         ds.to_zarr(out / "results.zarr", mode="w", consolidated=False)
         return out / "report.md"
+
+
+def start(name: str, title: str, paper: str, out_dir: str | Path, quick: bool) -> tuple[Report, Path]:
+    """The empty :class:`Report` of an experiment run in mode "quick" or "full", and ``out_dir`` as a
+    Path (created with its parents)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return Report(name, title, paper, "quick" if quick else "full"), out
 
 
 #: a cell separator of a report.md table row: a "|" not escaped by a backslash

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ... import analysis, theory
-from ..report import Report
+from ..report import Report, start
 from . import claims_chaos, claims_clusters, claims_kmax, claims_time_scales
 from .figures import draw
 from .iid import iid_runs
@@ -64,13 +64,12 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     :func:`attnflow.experiments.run_experiment` does both).
     """
     with analysis.blas_threads(1):
-        return _run(Path(out_dir), quick)
+        return _run(out_dir, quick)
 
 
-def _run(out: Path, quick: bool) -> Report:
-    out.mkdir(parents=True, exist_ok=True)
+def _run(out_dir: Path, quick: bool) -> Report:
+    report, out = start("bruno2024", TITLE, PAPER, out_dir, quick)
     cfg = QUICK if quick else FULL
-    report = Report("bruno2024", TITLE, PAPER, cfg.mode)
     clock: dict[str, float] = {}
     km = theory.k_max(BETA, 2)
     gamma = theory.growth_rates(BETA, 2, IID_K)

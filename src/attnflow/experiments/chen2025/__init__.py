@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..report import Report
+from ..report import Report, start
 from . import claims_counterexamples, claims_hessian, claims_pl, claims_r2, claims_rates
 from .pl import pl_lower_bound, pl_ratio
 from .settings import FULL, QUICK
@@ -69,15 +69,13 @@ STAGES = (("rates", claims_rates.add_claims), ("r2", claims_r2.add_claims),
 
 def run(out_dir: Path, quick: bool = False) -> Report:
     """Run every claim of [C] (see the module docstring) and return the report."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    rep, out = start("chen2025", TITLE, PAPER, out_dir, quick)
     cfg = QUICK if quick else FULL
-    rep = Report("chen2025", TITLE, PAPER, "quick" if quick else "full")
     timings = {}
     for name, fn in STAGES:
-        start = time.perf_counter()
+        t0 = time.perf_counter()
         res = fn(rep, cfg, out)
-        timings[name] = time.perf_counter() - start
+        timings[name] = time.perf_counter() - t0
         _store(rep, name, res)
     for fig, _ in STAGES:
         rep.figures.append(str(out / f"chen2025_{fig}.png"))

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..report import Report
+from ..report import Report, start
 from . import claims_circle, claims_equiangular, claims_phase
 from .figures import circle_figure, equiangular_figure, phase_figure
 from .reference import CASES, reference_matrices, reference_step
@@ -82,11 +82,8 @@ MODES = {
 
 def run(out_dir: Path, quick: bool = False) -> Report:
     """Run the three parts (module docstring); figures go into ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    mode = "quick" if quick else "full"
-    P = MODES[mode]
-    rep = Report("glpr2023", TITLE, PAPER, mode)
+    rep, out = start("glpr2023", TITLE, PAPER, out_dir, quick)
+    P = MODES[rep.mode]
     walls: dict[str, float] = {}
     figs: list[str] = []
 
