@@ -80,7 +80,8 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
     rep.add(at_least("PL along a trajectory started in a cap: min_t ratio >= derived cap bound",
                      res["traj_bound"], float(traj.min()), par_t,
                      note="the cap is invariant (the field points into the convex hull's cone)"))
-    rep.add(compare("PL ratio -> 2 e^beta as the configuration collapses to a Dirac", 2 * math.exp(beta),
+    traj_beta, dirac_limit = beta, 2 * math.exp(beta)
+    rep.add(compare("PL ratio -> 2 e^beta as the configuration collapses to a Dirac", dirac_limit,
                     traj[-1], 1e-3, f"{par_t}; value at t = 14 (spread {spread[-1]:.1e} rad)", relative=True,
                     note="derived here: near a Dirac E_max - E ~ e^beta Var/2 and |grad E|^2 ~ "
                          "e^{2 beta} Var, consistent with W_2 ~ e^{-e^beta t}; tolerance 0.1 %: O(spread^2) "
@@ -103,6 +104,6 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
                          f"{closed[-1]:.3g} (max relative deviation {np.max(np.abs(near / closed - 1)):.1e} "
                          f"over eps in [1e-5, 0.1]); the ratio scales as eps^2; a perturbed triangle gives "
                          f"{pl_ratio(beta, tri):.2g}"))
-    figures.pl(res, out / "chen2025_pl.png")
+    figures.pl(res, traj_beta, dirac_limit, out / "chen2025_pl.png")
     return res
 

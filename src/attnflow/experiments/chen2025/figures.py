@@ -14,9 +14,9 @@ import numpy as np
 __all__ = ["counterexamples", "hessian", "pl", "r2", "rates"]
 
 
-def rates(res: dict, beta: float, proven: float, near: float, path: Path) -> None:
+def rates(res: dict, beta: float, proven: float, path: Path) -> None:
     """W_2(mu_t, delta_{x_inf}) of the mean field, the Eulerian PDE and the particles, d = 2 and 3, with
-    the fitted and predicted slopes (group 1)."""
+    the fitted and predicted slopes (group 1; ``res["fits"][(d, key)] = (rate, window, y0, predicted)``)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.2), layout="constrained")
@@ -28,9 +28,8 @@ def rates(res: dict, beta: float, proven: float, near: float, path: Path) -> Non
         n = res[f"w2_pde_d{d}"].size
         ax.semilogy(t[:n], res[f"w2_pde_d{d}"], "k:", lw=2, label="Eulerian PDE (while resolved)")
         ax.semilogy(tp, res[f"w2_part_d{d}"], color="C2", label="N particles (quantile)")
-        tail = (d - 1) * math.exp(-beta) / 2
-        for key, color, pred in (("full", "C0", tail), ("cap", "C1", near), ("particles", "C2", near)):
-            rate, (a, b), y0 = res["fits"][(d, key)]
+        for key, color in (("full", "C0"), ("cap", "C1"), ("particles", "C2")):
+            rate, (a, b), y0, pred = res["fits"][(d, key)]
             s = np.linspace(a, b, 10)
             ax.semilogy(s, y0 * np.exp(-rate * (s - a)) * 3, "--", color=color, lw=1)
             ax.semilogy(s, y0 * np.exp(-pred * (s - a)) / 3, "-", color="gray", lw=0.8)
@@ -38,7 +37,8 @@ def rates(res: dict, beta: float, proven: float, near: float, path: Path) -> Non
         ax.semilogy(t, y0 * np.exp(-proven * t), color="r", lw=0.8, label="proven e^{-t/100}")
         ax.set(xlabel="t", ylabel=r"$W_2(\mu_t, \delta_{x_\infty})$", ylim=(1e-14, 5),
                title=f"d = {d}, USA, beta = {beta:g}: dashed = fits (x3), gray = predicted slopes (/3)\n"
-                     f"(d-1)e^-beta/2 = {tail:.3g} for f0 > 0 at antipode, e^beta = {near:.4g} otherwise")
+                     f"(d-1)e^-beta/2 = {res['fits'][(d, 'full')][3]:.3g} for f0 > 0 at antipode, "
+                     f"e^beta = {res['fits'][(d, 'cap')][3]:.4g} otherwise")
         ax.title.set_fontsize(8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower left")
@@ -113,8 +113,9 @@ def counterexamples(res: dict, r_inf: float, beta_c: float, path: Path) -> None:
     fig.savefig(path, dpi=90)
 
 
-def pl(res: dict, path: Path) -> None:
-    """PL ratio on random caps, along a trajectory, and near the antipodal pair (group 4)."""
+def pl(res: dict, traj_beta: float, dirac_limit: float, path: Path) -> None:
+    """PL ratio on random caps, along a trajectory (at ``traj_beta``, tending to ``dirac_limit``), and near
+    the antipodal pair (group 4)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 3.8), layout="constrained")
@@ -132,9 +133,9 @@ def pl(res: dict, path: Path) -> None:
     ax = axes[1]
     ax.plot(res["traj_t"], res["traj"], label="ratio along the flow")
     ax.axhline(res["traj_bound"], color="r", lw=1, label="derived cap bound")
-    ax.axhline(2 * math.exp(0.5), color="gray", ls="--", lw=1, label="2 e^beta")
-    ax.set(xlabel="t", ylabel="|grad E|^2 / (E_max - E)", title="(b) trajectory, d = 3, beta = 0.5",
-           ylim=(0, None))
+    ax.axhline(dirac_limit, color="gray", ls="--", lw=1, label="2 e^beta")
+    ax.set(xlabel="t", ylabel="|grad E|^2 / (E_max - E)", ylim=(0, None),
+           title=f"(b) trajectory, d = 3, beta = {traj_beta:g}")
     ax.legend(fontsize=7)
     ax = axes[2]
     ax.loglog(res["near_eps"], res["near"], "o-", label="two atoms at angle pi - eps")
