@@ -91,13 +91,15 @@ def particles_vs_pde(beta: float = 5.0, Ns: Sequence[int] = (1000, 4000, 20000),
 
 
 def plot_particles_vs_pde(ds: xr.Dataset, path=None):
-    """W_1(t) for each N (log scale), the N^{-1/2}-rescaled curves, and the predicted horizons."""
-    import matplotlib
+    """W_1(t) for each N (log scale), the N^{-1/2}-rescaled curves, and the predicted horizons.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Returns the :class:`matplotlib.figure.Figure` (drawn without pyplot, so nothing stays open);
+    with ``path`` it is also written there as a PNG (120 dpi).
+    """
+    from matplotlib.figure import Figure
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
     t = ds["time"].values
     for n in ds["N"].values:
         w = ds["w1"].sel(N=n).mean("seed").values

@@ -5,12 +5,25 @@ a paper, each with the prediction, the measurement, their error, the tolerance t
 uses and the parameters of the run. Rows are computed, never written by hand: a row whose
 measurement is missing is marked "not measured", and a row outside its tolerance "fail".
 :meth:`Report.write` produces ``report.md`` and ``results.zarr`` in the output folder.
+
+Row constructors (the one implementation each experiment uses):
+
+- :func:`compare`: a numeric claim, |measured - predicted| (relative or absolute) <= tolerance;
+- :func:`at_least`, :func:`at_most`: an inequality, measured >= bound (> with ``strict``) or
+  measured <= bound, error = the violation, tolerance 0;
+- :func:`check`: a claim whose verdict the experiment computes itself (categorical or
+  compound conditions), with the prediction and the measurement in words.
+
+A NaN or infinite measurement gives "not measured" in every constructor but :func:`check`.
+:func:`read_rows` parses the table of a written ``report.md`` back into its cells, which equal
+:meth:`Claim.cells` of the rows that wrote it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +33,17 @@ import numpy as np
 
 from .._version import __version__
 
-__all__ = ["Claim", "Report", "compare"]
+__all__ = [
+    "Claim",
+    "Report",
+    "at_least",
+    "at_most",
+    "check",
+    "compare",
+    "format_floats",
+    "read_rows",
+    "start",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,15 @@ class Claim:
             return "not measured"
         return "pass" if self.passed else "fail"
 
+    def cells(self) -> list[str]:
+        """The row's seven cells in ``report.md``: claim, predicted, measured, error, tolerance,
+        verdict (bold), parameters; a "|" inside a cell is escaped as "\\|"."""
+        tol = "-"
+        if self.tolerance is not None:
+            tol = f"{self.tolerance:.3g}" + (" (rel.)" if self.relative else "")
+        return [_fmt(self.claim), _fmt(self.predicted), _fmt(self.measured), _fmt(self.error), tol,
+                f"**{self.verdict}**", _fmt(self.parameters)]
+
 
 def compare(claim: str, predicted, measured, tolerance: float, parameters: str, *,
             relative: bool = False, note: str = "") -> Claim:
@@ -67,6 +99,47 @@ def compare(claim: str, predicted, measured, tolerance: float, parameters: str, 
                      (note + " " if note else "") + "measurement not finite")
     err = abs(m - p) / abs(p) if relative and p != 0 else abs(m - p)
     return Claim(claim, p, m, err, tolerance, err <= tolerance, parameters, relative, note)
+
+
+def at_least(claim: str, bound: float, measured: float, parameters: str, *, strict: bool = False,
+             note: str = "") -> Claim:
+    """An inequality row: measured >= bound (measured > bound with ``strict``).
+
+    predicted = ">= bound" (or "> bound"), error = max(0, bound - measured), tolerance 0; a
+    non-finite measurement gives "not measured".
+    """
+    sign = ">" if strict else ">="
+    if not math.isfinite(measured):
+        return Claim(claim, f"{sign} {bound:.4g}", measured, None, 0.0, None, parameters, note=note)
+    passed = measured > bound if strict else measured >= bound
+    return Claim(claim, f"{sign} {bound:.4g}", float(measured), max(0.0, bound - measured), 0.0, bool(passed),
+                 parameters, note=note)
+
+
+def at_most(claim: str, bound: float, measured: float, parameters: str, *, note: str = "") -> Claim:
+    """An inequality row: measured <= bound (error = max(0, measured - bound), tolerance 0).
+
+    A non-finite measurement gives "not measured".
+    """
+    if not math.isfinite(measured):
+        return Claim(claim, f"<= {bound:.4g}", measured, None, 0.0, None, parameters, note=note)
+    return Claim(claim, f"<= {bound:.4g}", float(measured), max(0.0, measured - bound), 0.0,
+                 bool(measured <= bound), parameters, note=note)
+
+
+def check(claim: str, predicted: Any, measured: Any, passed: bool, parameters: str, *, note: str = "",
+          error: float | None = None, tolerance: float | None = None) -> Claim:
+    """A row whose verdict ``passed`` the experiment computed (categorical or compound conditions).
+
+    ``predicted`` and ``measured`` are usually short texts stating the condition and what was
+    seen; ``error`` and ``tolerance`` are shown when one number decides the verdict.
+    """
+    return Claim(claim, predicted, measured, error, tolerance, bool(passed), parameters, note=note)
+
+
+def format_floats(values) -> str:
+    """"[v1, v2, ...]" with each value in the shortest general format (``:g``), for row texts."""
+    return "[" + ", ".join(f"{float(v):g}" for v in values) + "]"
 
 
 def _fmt(value) -> str:
@@ -115,10 +188,7 @@ class Report:
                  f"{self.summary}.", "",
                  "| claim | predicted | measured | error | tolerance | verdict | parameters |",
                  "|---|---|---|---|---|---|---|"]
-        for c in self.claims:
-            tol = "-" if c.tolerance is None else (f"{c.tolerance:.3g}" + (" (rel.)" if c.relative else ""))
-            lines.append(f"| {c.claim} | {_fmt(c.predicted)} | {_fmt(c.measured)} | {_fmt(c.error)} | "
-                         f"{tol} | **{c.verdict}** | {c.parameters} |")
+        lines += ["| " + " | ".join(c.cells()) + " |" for c in self.claims]
         notes = [f"- {c.claim}: {c.note}" for c in self.claims if c.note]
         if notes:
             lines += ["", "## Notes on the rows", "", *notes]
@@ -150,3 +220,35 @@ class Report:
                                           "attnflow_version": __version__})
         ds.to_zarr(out / "results.zarr", mode="w", consolidated=False)
         return out / "report.md"
+
+
+def start(name: str, title: str, paper: str, out_dir: str | Path, quick: bool) -> tuple[Report, Path]:
+    """The empty :class:`Report` of an experiment run in mode "quick" or "full", and ``out_dir`` as a
+    Path (created with its parents)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return Report(name, title, paper, "quick" if quick else "full"), out
+
+
+#: a cell separator of a report.md table row: a "|" not escaped by a backslash
+_SEPARATOR = re.compile(r"(?<!\\)\|")
+
+
+def read_rows(path: str | Path) -> list[list[str]]:
+    """The claim rows of a written ``report.md``: one list of seven cells per row, in order.
+
+    The cells are as :meth:`Claim.cells` wrote them (escaped "\\|" kept), so
+    ``read_rows(out / "report.md") == [c.cells() for c in report.claims]`` for the report that
+    wrote the file. The header and the separator line are skipped; the table ends at the first
+    line that does not start with "|".
+    """
+    rows: list[list[str]] = []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("| claim |")), None)
+    if start is None:
+        return rows
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in _SEPARATOR.split(line)[1:-1]])
+    return rows

@@ -1,0 +1,91 @@
+"""Constants and run sizes of the [B] reproduction: one :class:`Config` per mode.
+
+:data:`QUICK` runs in CI, :data:`FULL` produced the gallery page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ANGLE_TOL",
+    "BETA",
+    "CLUSTER_MIN_FRACTION",
+    "CLUSTER_TOL",
+    "EPS_PARTICLES",
+    "EPS_PDE",
+    "FIT_SPAN",
+    "FULL",
+    "IID_DT",
+    "IID_K",
+    "PDE_NODES",
+    "PDE_NOISE",
+    "QUICK",
+    "TABLE_BETAS",
+    "THRESHOLD",
+    "Config",
+]
+
+#: the notebook's main case (USA on S^1, k_max = 3)
+BETA = 5.0
+#: the betas of the k_max table of THEORY-DETAILS §2.2
+TABLE_BETAS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 50.0, 100.0)
+#: linear-phase fits run until gamma_max t = FIT_SPAN (the fastest mode grows by e^6 ~ 400)
+FIT_SPAN = 6.0
+#: size of the perturbation of every mode in the k_max runs (PDE, lattices)
+EPS_PDE, EPS_PARTICLES = 1e-8, 1e-7
+#: amplitude that ends the linear phase (the threshold of the Monte Carlo of THEORY-DETAILS §2.5)
+THRESHOLD = 0.3
+#: cluster detection (as observables.clusters: linked when <x_i, x_j> >= 1 - tol)
+CLUSTER_TOL, CLUSTER_MIN_FRACTION = 1e-2, 0.01
+#: step and save spacing of the iid runs (rk4; e^beta dt = 1.9 at beta = 5, stable)
+IID_DT = 0.0125
+#: modes tracked in the iid runs
+IID_K = 8
+#: tolerance of the angle prediction (rad): ~10% of the spacing 2 pi / 3
+ANGLE_TOL = 0.2
+
+#: per-node noise of the notebook's PDE initial profile, and its grid
+PDE_NOISE, PDE_NODES = 0.01, 10_000
+
+
+@dataclass(frozen=True)
+class Config:
+    """Run sizes of one mode (see :func:`attnflow.experiments.bruno2024.run`)."""
+
+    mode: str
+    betas2: tuple[float, ...]
+    betas3: tuple[float, ...]
+    betas3_particles: tuple[float, ...]
+    lattice_n: int                      # S^1 lattice size
+    rings: int                          # S^2 ring-lattice: number of rings
+    Ns: tuple[int, ...]                 # duration study
+    seeds: tuple[int, ...]              # seeds per N
+    n_cluster: int | None               # N of claim 3 (None: pool the duration runs)
+    cluster_seeds: int
+    n_detect: int                       # tokens used by the cluster detection
+    persist_N: int
+    persist_seeds: int
+    t_persist: float
+    chaos_Ns: tuple[int, ...]
+    chaos_seeds: tuple[int, ...]
+    chaos_M: int
+    kymo_M: int
+    pde_samples: int
+
+
+#: quick mode (CI)
+QUICK = Config(
+    mode="quick", betas2=(1.0, 3.0, 5.0, 7.0, 12.0), betas3=(2.0, 5.0, 8.0), betas3_particles=(2.0, 5.0, 8.0),
+    lattice_n=1000, rings=150, Ns=(1000, 3000, 10000), seeds=(10, 8, 4), n_cluster=None,
+    cluster_seeds=0, n_detect=1000, persist_N=3000, persist_seeds=2, t_persist=2.0,
+    chaos_Ns=(500, 2000, 8000), chaos_seeds=(0, 1, 2), chaos_M=512, kymo_M=512, pde_samples=8)
+
+#: full mode (the gallery)
+FULL = Config(
+    mode="full", betas2=TABLE_BETAS, betas3=TABLE_BETAS,
+    betas3_particles=tuple(b for b in TABLE_BETAS if b <= 20), lattice_n=2000, rings=200,
+    Ns=(1000, 10000, 100000, 1000000), seeds=(16, 16, 8, 4), n_cluster=20000, cluster_seeds=24,
+    n_detect=1000, persist_N=20000, persist_seeds=4, t_persist=10.0,
+    chaos_Ns=(1000, 4000, 16000, 64000), chaos_seeds=(0, 1, 2, 3), chaos_M=1024, kymo_M=1024,
+    pde_samples=24)

@@ -1,0 +1,352 @@
+"""The quick run of every reproduction: expected verdicts, stored values, written files, figures.
+
+Each experiment of :data:`attnflow.experiments.EXPERIMENTS` runs once in quick mode (the CI
+setting) and is checked against tables kept here, one per experiment, in the order of its rows:
+
+- :data:`VERDICTS`: every row, identified by the start of its claim, with the verdict the quick
+  run gives. A row that is added, removed, renamed, reordered or changes its verdict fails the
+  test: update the table with the reason in the commit (rows that fail on purpose say why below).
+- :data:`VALUES`: the measured (or predicted) value of the rows whose numbers are deterministic
+  (no iid-sampling chaos), with a relative tolerance. The stored values are those of the quick
+  run, reproduced bit for bit by reruns on one machine; the tolerances allow for another BLAS or
+  CPU: 1e-9 for quadratures, closed forms and short runs, 1e-7 to 1e-6 for rates fitted on runs
+  that contract over many decades (rounding enters at W_2 ~ 1e-11). Predictions are checked
+  against closed forms computed here.
+- :data:`FIGURES`: the figure files in order, with the pixel size figsize x dpi they must decode to.
+
+The written report.md and results.zarr are checked against the Report object itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import iv
+
+from attnflow.experiments import EXPERIMENTS, run_experiment
+from attnflow.experiments.report import (
+    Claim,
+    Report,
+    at_least,
+    at_most,
+    check,
+    compare,
+    format_floats,
+    read_rows,
+    start,
+)
+
+#: experiment -> [(start of the claim, quick-mode verdict)], in the order of the rows
+VERDICTS: dict[str, list[tuple[str, str]]] = {
+    "bruno2024": [
+        ("k_max = argmax_k gamma_k against beta, d = 2: PDE (betas [1, 3, 5, 7, 12])", "pass"),
+        ("k_max = argmax_k gamma_k against beta, d = 2: particles (betas [1, 3, 5, 7, 12])", "pass"),
+        ("k_max = argmax_k gamma_k against beta, d = 3: PDE (betas [2, 5, 8])", "pass"),
+        ("k_max = argmax_k gamma_k against beta, d = 3: particles (betas [2, 5, 8])", "pass"),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, pde (near-uniform start)", "pass"),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, particles (near-uniform", "pass"),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 3, pde (near-uniform start)", "pass"),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 3, particles (near-uniform", "pass"),
+        ("the first mode to reach amplitude 0.3 is k_max = 3 (fraction of seeds)", "pass"),
+        ("the first clusters (end of the quasi-linear phase) number k_max = 3 (fraction of seeds)", "pass"),
+        ("first cluster angles = (2 pi m - arg mu_hat_kmax(0)) / k_max: median over seeds of the", "fail"),
+        ("growth rate of mode k_max = 3 from iid starts (median over seeds) is gamma_max", "pass"),
+        ("end of the linear phase t_lin (largest mode amplitude = 0.3) against ln N: slope 1/(2", "pass"),
+        ("time the k_max clusters form (first tight-cluster state) against ln N: slope 1/(2", "pass"),
+        ("the k_max = 3 clusters persist (no merge) up to t = 2 (fraction of seeds)", "fail"),
+        ("PDE from [B]'s noisy profile (their Fig. 4 setting): the mode leading when the largest", "pass"),
+        ("sqrt(N) W_1(mu^N_0, rho_0) is independent of N (the iid N^{-1/2} level): max/min over N", "pass"),
+        ("W_1(particles, PDE) during the linear phase scales like N^{-1/2}: W_1(N_min) /", "pass"),
+    ],
+    "chen2025": [
+        ("W_2 decays at least at the proven rate 1/100 (mean field, d = 2, full)", "pass"),
+        ("mean-field W_2 rate = e^beta (THEORY-DETAILS §3.2 expectation, d = 2, density positive", "fail"),
+        ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 2)", "pass"),
+        ("W_2 decays at least at the proven rate 1/100 (mean field, d = 2, cap)", "pass"),
+        ("mean-field W_2 rate = e^beta (near-Dirac, d = 2, L^2 density zero near the antipode)", "pass"),
+        ("W_2 decays at least at the proven rate 1/100 (mean field, d = 3, full)", "pass"),
+        ("mean-field W_2 rate = e^beta (THEORY-DETAILS §3.2 expectation, d = 3, density positive", "fail"),
+        ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 3)", "pass"),
+        ("W_2 decays at least at the proven rate 1/100 (mean field, d = 3, cap)", "pass"),
+        ("mean-field W_2 rate = e^beta (near-Dirac, d = 3, L^2 density zero near the antipode)", "pass"),
+        ("Eulerian PDE and Lagrangian mean field agree while resolved (d = 2)", "pass"),
+        ("Eulerian PDE and Lagrangian mean field agree while resolved (d = 3)", "pass"),
+        ("finite-N particles: terminal W_2 rate = e^beta (d = 2)", "pass"),
+        ("finite-N particles: terminal W_2 rate = e^beta (d = 3)", "pass"),
+        ("profile A: R_0^2, quadrature vs particles", "pass"),
+        ("profile A: d(R^2)/dt at t = 0, quadrature vs particles", "pass"),
+        ("profile A: R_t^2 non-monotone (dips below R_0^2, then -> 1)", "pass"),
+        ("profile A: the mean field (circle PDE) dips too and agrees with the particles", "pass"),
+        ("profile A: beta = 0 control (Kuramoto) is monotone", "pass"),
+        ("profile A: transverse mean m_perp grows at the rotational-instability rate e^(-beta) of", "pass"),
+        ("profile B: R_0^2, quadrature vs particles", "pass"),
+        ("profile B: d(R^2)/dt at t = 0, quadrature vs particles", "pass"),
+        ("profile B: R_t^2 non-monotone (dips below R_0^2, then -> 1)", "pass"),
+        ("profile B: the mean field (circle PDE) dips too and agrees with the particles", "pass"),
+        ("profile B: beta = 0 control (Kuramoto) is monotone", "pass"),
+        ("antipodal atoms are stationary: max_i norm(v_i) = 0", "pass"),
+        ("antipodal atoms never synchronize: R(t) = 2p - 1 = 0.4", "pass"),
+        ("large beta: the mean field does not synchronize, R_inf = p - q", "pass"),
+        ("small beta: the same density synchronizes, R_t -> 1", "pass"),
+        ("threshold beta_c = ln(p/q)/2 between synchronization and two clusters (narrow arcs)", "pass"),
+        ("PL on a cap (d = 2): min ratio / derived cap bound >= 1", "pass"),
+        ("PL on a cap (d = 3): min ratio / derived cap bound >= 1", "pass"),
+        ("PL on a cap: ratio / per-configuration bound s^2 (1+R) w_min / kappa >= 1", "pass"),
+        ("PL along a trajectory started in a cap: min_t ratio >= derived cap bound", "pass"),
+        ("PL ratio -> 2 e^beta as the configuration collapses to a Dirac", "pass"),
+        ("no PL outside a cap (Ex. 2.2): ratio -> 0 near the antipodal pair", "pass"),
+        ("Hessian: 2 equispaced points on a great circle, d = 2 is unstable", "pass"),
+        ("Hessian: 3 equispaced points on a great circle, d = 2 is unstable", "pass"),
+        ("Hessian: 4 equispaced points on a great circle, d = 2 is unstable", "pass"),
+        ("Hessian: 6 equispaced points on a great circle, d = 2 is unstable", "pass"),
+        ("Hessian: 2 equispaced points on a great circle, d = 3 is unstable", "pass"),
+        ("Hessian: 3 equispaced points on a great circle, d = 3 is unstable", "pass"),
+        ("Hessian: 4 equispaced points on a great circle, d = 3 is unstable", "pass"),
+        ("Hessian: 6 equispaced points on a great circle, d = 3 is unstable", "pass"),
+        ("Hessian: regular tetrahedron on S^2 is unstable", "pass"),
+        ("Hessian: regular octahedron on S^2 is unstable", "pass"),
+        ("Hessian: regular cube on S^2 is unstable", "pass"),
+        ("Hessian: regular icosahedron on S^2 is unstable", "pass"),
+        ("Hessian: cross-polytope (+-e_i) on S^3 is unstable", "pass"),
+        ("Hessian: 7 atoms at e, 3 at -e, d = 3 is unstable", "pass"),
+        ("Hessian: two clusters of 4 on a great circle at angle pi, d = 3 is unstable", "pass"),
+        ("Hessian: single cluster (5 tokens at one point), d = 3 is a local maximum", "pass"),
+        ("Hessian: single cluster (5 tokens at one point), d = 2 is a local maximum", "pass"),
+    ],
+    "glpr2023": [
+        ("beta = 1 on S^1: the tokens cluster to a single point (fraction of seeds with one", "pass"),
+        ("beta = 5 on S^1: metastability: a multi-cluster state (>= 2 clusters) persists unchanged", "pass"),
+        ("equiangular clustering time (SA, beta = 1): ODE vs particles", "pass"),
+        ("layer scheme (SA, beta = 1): clustering time of the exact equiangular layer map vs a", "pass"),
+        ("equiangular clustering time (SA, beta = 5): ODE vs particles", "pass"),
+        ("layer scheme (SA, beta = 5): clustering time of the exact equiangular layer map vs a", "pass"),
+        ("equiangular clustering time (USA, beta = 1): ODE vs particles", "pass"),
+        ("layer scheme (USA, beta = 1): clustering time of the exact equiangular layer map vs a", "pass"),
+        ("equiangular clustering time (USA, beta = 5): ODE vs particles", "pass"),
+        ("layer scheme (USA, beta = 5): clustering time of the exact equiangular layer map vs a", "pass"),
+        ("the layer scheme's time shift is O(h) (SA, beta = 1): shift(h = 0.1)/shift(h = 0.05) = 2", "pass"),
+        ("the layer scheme's time shift is O(h) (SA, beta = 5): shift(h = 0.1)/shift(h = 0.05) = 2", "pass"),
+        ("identity, beta = 0.5: onset of clustering (density >= 0.5) at the equiangular layer-map", "pass"),
+        ("identity, beta = 9: no clustering by t = 30 (equiangular layer-map time 197 >> 30):", "pass"),
+        ("ginibre: small beta (beta = 0.5) gives a single cluster by t = 30 (density at t = 30)", "pass"),
+        ("ginibre: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
+        ("goe: small beta (beta = 0.5) gives a single cluster by t = 30 (density at t = 30)", "pass"),
+        ("goe: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
+        ("wigner: small beta (beta = 0.5) gives a single cluster by t = 30 (density at t = 30)", "pass"),
+        ("wigner: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
+        ("qk: small beta (beta = 0.5) gives a single cluster by t = 30 (density at t = 30)", "pass"),
+        ("qk: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
+    ],
+    "lowtemp2025": [
+        ("zero-temperature (hardmax) flow: the mean distance of x(t) to Pi(x_0) decays at rate c =", "pass"),
+        ("zero-temperature limit is Pi # mu_0 = p delta_{e_2} + (1-p) delta_{-e_2}: W_1(mu^inf_T,", "pass"),
+        ("beta = 10: SA concentrates on Pi # mu_0: min_t W_1(mu_t, Pi # mu_0) <=", "pass"),
+        ("beta = 30: SA concentrates on Pi # mu_0: min_t W_1(mu_t, Pi # mu_0) <=", "pass"),
+        ("the concentration sharpens with beta: fitted exponent of min_t W_1(mu_t, Pi # mu_0) in", "pass"),
+        ("metastable for times of order log beta: the time of the W_1 dip grows with log beta", "pass"),
+        ("finite-beta error at fixed t decays at least as fast as [L]'s beta-factor", "pass"),
+        ("finite-beta error at fixed t ~ 1/beta for smooth rho_0 (O(1/kappa) von Mises-Fisher", "pass"),
+        ("iid uniform x_0: the error saturates at a finite-N floor ~ N^{-1/2} (ratio of the floors", "pass"),
+        ("beta = 10: terminal phase aligns the tokens with V's top eigenvector e_1: mean abs<x,", "pass"),
+        ("beta = 30: terminal phase aligns the tokens with V's top eigenvector e_1: mean abs<x,", "pass"),
+        ("the exit time from +-e_2 grows with log beta (fitted slope of exit time vs log beta > 0)", "pass"),
+    ],
+}
+# Rows that fail on purpose in quick mode:
+# - chen2025, "THEORY-DETAILS §3.2 expectation" (d = 2, 3): the notes' rate e^beta is not a claim of
+#   [C]; from a density positive at the antipode the mean field decays at (d - 1) e^-beta / 2.
+# - bruno2024, first cluster angles: median error 0.2019 rad against the tolerance 0.2 (22 seeds).
+# - bruno2024, persistence up to t = 2: one of the 2 seeds merges (the k_max state is a saddle).
+
+#: experiment -> [(start of the claim, "measured" or "predicted", value, relative tolerance)]
+VALUES: dict[str, list[tuple[str, str, float, float]]] = {
+    "bruno2024": [
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, pde", "measured",
+         18.596069666410987, 1e-7),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, particles", "measured",
+         18.595863299466313, 1e-7),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 3, pde", "measured",
+         9.978087416274702, 1e-7),
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 3, particles", "measured",
+         9.95374144579722, 1e-7),
+        # gamma_k = k^2 I_k(beta) / beta on S^1; the PDE above reproduces it to 3e-8
+        ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, pde", "predicted",
+         9 * iv(3, 5.0) / 5, 1e-12),
+        ("PDE from [B]'s noisy profile", "measured", 0.875, 0.0),              # 7 of 8 noise samples
+        ("sqrt(N) W_1(mu^N_0, rho_0) is independent of N", "measured", 1.4398136628942753, 1e-9),
+        ("W_1(particles, PDE) during the linear phase", "measured", 3.742998076101679, 1e-7),
+        ("W_1(particles, PDE) during the linear phase", "predicted", 4.0, 1e-12),   # sqrt(8000 / 500)
+    ],
+    "chen2025": [
+        ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 2)", "measured",
+         0.4524181770003187, 1e-6),
+        ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 2)", "predicted",
+         math.exp(-0.1) / 2, 1e-12),
+        ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 3)", "measured",
+         0.9019930261089718, 1e-6),
+        ("mean-field W_2 rate = e^beta (near-Dirac, d = 2", "measured", 1.10516969466429, 1e-6),
+        ("mean-field W_2 rate = e^beta (near-Dirac, d = 2", "predicted", math.exp(0.1), 1e-12),
+        ("mean-field W_2 rate = e^beta (near-Dirac, d = 3", "measured", 1.1051696946626561, 1e-6),
+        ("Eulerian PDE and Lagrangian mean field agree while resolved (d = 2)", "measured",
+         4.19926462063859e-05, 1e-6),
+        ("Eulerian PDE and Lagrangian mean field agree while resolved (d = 3)", "measured",
+         4.5984750301981154e-06, 1e-6),
+        ("finite-N particles: terminal W_2 rate = e^beta (d = 2)", "measured", 1.1051696946885732, 1e-6),
+        ("finite-N particles: terminal W_2 rate = e^beta (d = 3)", "measured", 1.105169694791193, 1e-6),
+        ("profile A: R_0^2, quadrature vs particles", "measured", 0.001424767944579391, 1e-9),
+        ("profile A: d(R^2)/dt at t = 0, quadrature vs particles", "measured", -0.00014556851483510407, 1e-9),
+        ("profile B: R_0^2, quadrature vs particles", "measured", 0.0014249984706373197, 1e-9),
+        ("profile B: d(R^2)/dt at t = 0, quadrature vs particles", "measured", -0.0001451732700804761, 1e-9),
+        ("large beta: the mean field does not synchronize", "measured", 0.4, 1e-12),
+        ("small beta: the same density synchronizes", "measured", 1.0, 1e-12),
+        ("PL on a cap (d = 2)", "measured", 1.3704400761418687, 1e-9),
+        ("PL on a cap (d = 3)", "measured", 1.3706042086454315, 1e-9),
+        ("PL on a cap: ratio / per-configuration bound", "measured", 1.0006364722067074, 1e-9),
+        ("PL along a trajectory started in a cap", "measured", 1.9164350959365621, 1e-9),
+        ("PL ratio -> 2 e^beta", "measured", 3.2974427498537366, 1e-9),
+        ("PL ratio -> 2 e^beta", "predicted", 2 * math.exp(0.5), 1e-12),
+        ("no PL outside a cap", "measured", 5.757962295467246e-12, 1e-6),
+    ],
+    "glpr2023": [
+        ("equiangular clustering time (SA, beta = 1)", "measured", 4.114466590252606, 1e-9),
+        ("layer scheme (SA, beta = 1)", "measured", 4.323960109575792, 1e-9),
+        ("equiangular clustering time (SA, beta = 5)", "measured", 8.387936979283348, 1e-9),
+        ("layer scheme (SA, beta = 5)", "measured", 9.11057805422123, 1e-9),
+        ("equiangular clustering time (USA, beta = 1)", "measured", 2.470230393481558, 1e-9),
+        ("layer scheme (USA, beta = 1)", "measured", 2.6238968014896313, 1e-9),
+        ("equiangular clustering time (USA, beta = 5)", "measured", 0.9666529753463078, 1e-9),
+        ("layer scheme (USA, beta = 5)", "measured", 0.9710444973286005, 1e-9),
+        ("the layer scheme's time shift is O(h) (SA, beta = 1)", "measured", 1.9860551805190492, 1e-9),
+        ("the layer scheme's time shift is O(h) (SA, beta = 5)", "measured", 1.9989948456778963, 1e-9),
+    ],
+    "lowtemp2025": [
+        ("zero-temperature (hardmax) flow", "measured", 0.5014036565750639, 1e-9),
+        ("zero-temperature (hardmax) flow", "predicted", 0.5, 1e-12),        # (4 - 2) / |A e_2| = 2 / 4
+        ("zero-temperature limit is Pi # mu_0", "measured", 0.0022636161332833136, 1e-9),
+        ("beta = 10: SA concentrates on Pi # mu_0", "measured", 0.14407412537716677, 1e-6),
+        ("beta = 30: SA concentrates on Pi # mu_0", "measured", 0.0995162918508003, 1e-6),
+        ("the concentration sharpens with beta", "measured", -0.3367944838755885, 1e-6),
+        ("finite-beta error at fixed t ~ 1/beta", "measured", -0.9579956228737416, 1e-9),
+        ("iid uniform x_0: the error saturates", "measured", 1.8061027801790304, 1e-9),
+        ("iid uniform x_0: the error saturates", "predicted", 2.0, 1e-12),           # sqrt(500 / 125)
+    ],
+}
+
+#: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
+FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
+    "bruno2024": [("kmax_vs_beta.png", (900, 360)),              # (10, 4) x 90
+                  ("mode_amplitudes.png", (720, 450)),           # attnflow.plot (8, 5) x 90
+                  ("particles_clusters.png", (480, 480)),        # attnflow.plot (6, 6) x 80
+                  ("pde_kymograph.png", (720, 360)),             # attnflow.plot (9, 4.5) x 80
+                  ("t_lin_vs_logN.png", (630, 405)),             # (7, 4.5) x 90
+                  ("w1_vs_t.png", (880, 336))],                  # (11, 4.2) x 80
+    "chen2025": [("chen2025_rates.png", (990, 378)),             # (11, 4.2) x 90
+                 ("chen2025_r2.png", (990, 585)),                # (11, 6.5) x 90
+                 ("chen2025_counterexamples.png", (1170, 342)),  # (13, 3.8) x 90
+                 ("chen2025_pl.png", (1170, 342)),               # (13, 3.8) x 90
+                 ("chen2025_hessian.png", (900, 597))],          # (10, 0.32 x 17 configurations + 1.2) x 90
+    "glpr2023": [("glpr_circle.png", (1260, 360)),               # (14, 4) x 90
+                 ("glpr_equiangular.png", (990, 360)),           # (11, 4) x 90
+                 ("glpr_phase_diagrams.png", (1280, 272))],      # (3.2 x 5 cases, 3.4) x 80
+    "lowtemp2025": [("lowtemp_concentration.png", (1260, 360)),  # (14, 4) x 90
+                    ("lowtemp_beta_error.png", (558, 396)),      # (6.2, 4.4) x 90
+                    ("lowtemp_snapshots.png", (880, 320))],      # (11, 4) x 80
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VERDICTS))
+def quick(request, tmp_path_factory):
+    """(name, output folder, Report) of one quick run; each experiment runs once for this module."""
+    out = tmp_path_factory.mktemp(request.param)
+    return request.param, out, run_experiment(request.param, out, quick=True)
+
+
+def _row(report: Report, prefix: str) -> Claim:
+    rows = [c for c in report.claims if c.claim.startswith(prefix)]
+    assert len(rows) == 1, (prefix, [c.claim for c in rows])
+    return rows[0]
+
+
+def test_every_registered_experiment_has_tables():
+    assert sorted(EXPERIMENTS) == sorted(VERDICTS) == sorted(VALUES) == sorted(FIGURES)
+
+
+def test_every_row_has_its_expected_verdict(quick):
+    name, _, report = quick
+    expected = VERDICTS[name]
+    pairs = zip(report.claims, expected, strict=False)
+    got = [(c.claim[:len(prefix)], c.verdict) for c, (prefix, _) in pairs]
+    assert got == expected
+    assert len(report.claims) == len(expected), [c.claim for c in report.claims[len(expected):]]
+
+
+def test_deterministic_values_match_the_stored_quick_run(quick):
+    name, _, report = quick
+    for prefix, field, value, rel in VALUES[name]:
+        got = getattr(_row(report, prefix), field)
+        assert got == pytest.approx(value, rel=rel, abs=0.0 if value else 1e-300), (prefix, field)
+
+
+def test_report_md_and_results_zarr_hold_the_rows_and_arrays_of_the_report(quick):
+    import xarray as xr
+
+    _, out, report = quick
+    assert read_rows(out / "report.md") == [c.cells() for c in report.claims]
+    ds = xr.open_zarr(out / "results.zarr", consolidated=False)
+    rows = json.loads(ds.attrs["claims"])
+    assert [(r["claim"], r["passed"], r["error"], r["tolerance"]) for r in rows] == [
+        (c.claim, c.passed, c.error, c.tolerance) for c in report.claims]
+    assert (ds.attrs["experiment"], ds.attrs["mode"]) == (report.name, "quick")
+    assert ds.attrs["summary"] == report.summary
+    arrays = {k: np.asarray(v) for k, v in report.data.items()}
+    arrays = {k: v for k, v in arrays.items() if v.dtype.kind in "fiub" and v.size}
+    assert sorted(ds.data_vars) == sorted(arrays)
+    for key, value in arrays.items():
+        np.testing.assert_array_equal(ds[key].values, value, err_msg=key)
+
+
+def test_figures_decode_to_images_of_the_stated_size(quick):
+    from matplotlib.image import imread
+
+    name, out, report = quick
+    assert [Path(f).name for f in report.figures] == [f for f, _ in FIGURES[name]]
+    for fname, (width, height) in FIGURES[name]:
+        img = imread(out / fname)
+        assert img.shape == (height, width, 4), fname
+        rgba = np.ascontiguousarray(np.round(img * 255).astype(np.uint8)).view(np.uint32)
+        colors = np.unique(rgba).size
+        assert colors > 50, (fname, colors)               # drawn: lines, text and antialiasing
+
+
+# -- the row constructors and the report file ------------------------------------------------------
+def test_inequality_rows_and_their_verdicts():
+    assert at_least("c", 1.0, 1.0, "p").passed and not at_least("c", 1.0, 1.0, "p", strict=True).passed
+    low = at_least("c", 1.0, 0.25, "p")
+    assert (low.predicted, low.measured, low.error, low.tolerance, low.verdict) == (">= 1", 0.25, 0.75, 0.0,
+                                                                                    "fail")
+    high = at_most("c", 2.0, 2.5, "p")
+    assert (high.predicted, high.error, high.verdict) == ("<= 2", 0.5, "fail")
+    assert at_most("c", 2.0, -1.0, "p").error == 0.0
+    for row in (at_least("c", 1.0, math.nan, "p"), at_most("c", 1.0, math.inf, "p")):
+        assert row.verdict == "not measured" and row.error is None
+    row = check("c", "yes", "no", False, "p", error=0.2, tolerance=0.1)
+    assert (row.verdict, row.error, row.tolerance) == ("fail", 0.2, 0.1)
+    assert format_floats([1.0, 0.25, 1e-7]) == "[1, 0.25, 1e-07]"
+
+
+def test_read_rows_returns_the_cells_written_even_with_pipes_in_a_cell(tmp_path):
+    report, out = start("demo", "A title", "A paper", tmp_path / "new", quick=True)
+    assert out.is_dir() and report.mode == "quick"
+    report.add(compare("|x| = 1", 1.0, 1.0 + 1e-9, 1e-6, "a | b", relative=True))
+    report.add(check("text row", "min R^2 < R_0^2; |R^2| <= 5 %", "no", False, "q"))
+    report.add(compare("missing", 1.0, math.nan, 0.1, "r"))
+    report.write(out)
+    rows = read_rows(out / "report.md")
+    assert rows == [c.cells() for c in report.claims]
+    assert [r[0] for r in rows] == ["\\|x\\| = 1", "text row", "missing"]
+    assert [r[5] for r in rows] == ["**pass**", "**fail**", "**not measured**"]
+    assert rows[0][4] == "1e-06 (rel.)" and rows[0][6] == "a \\| b"
