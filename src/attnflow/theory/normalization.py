@@ -19,11 +19,11 @@ arXiv 2510.22026). The schemes, as attnflow implements them:
 (sqrt: residual branch scaled by the inverse square root of depth, layer index <-> 1 + t.)
 
 Equiangular start, A = V = I (derived here, docs/theory/normalization.md): if
-<theta_i, theta_j> = rho (i != j) and r_i = r, this stays so, with eps = 1 - rho,
-q = the weight on another token, E = e^{beta eps} = (self weight)/q,
+<theta_i, theta_j> = rho (i != j) and r_i = r, this stays so; with p the weight of a token on
+itself and q on each other token (p/q = e^{beta (1 - rho)}),
 
     drho/dt = (2 q / s) (1 - rho)(1 + (n - 1) rho),
-    <theta, A> = q (E + (n - 1) rho),  |A| = q sqrt(E^2 + 2 E (n-1) rho + (n-1)(1 + (n-2) rho)).
+    <theta, A> = p + q (n - 1) rho,  |A|^2 = p^2 + 2 p q (n-1) rho + q^2 (n-1)(1 + (n-2) rho).
 
 - :func:`equiangular_scheme_rhs`, :func:`equiangular_scheme_solution`: the ODE and its solution;
 - :func:`equiangular_asymptotics`: the law of 1 - rho(t) as t -> infinity (exponential for
@@ -133,25 +133,24 @@ def _overflow(beta: float) -> FloatingPointError:
 
 
 def _weights(eps: np.ndarray, beta: float, n: int, usa: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(q, E): the weight q on each other token and E = (self weight)/q = e^{beta eps}."""
+    """(p, q): the weight p of a token on itself and q on each other token (p/q = e^{beta eps})."""
     rho = 1.0 - eps
     with np.errstate(over="ignore"):
-        E = np.exp(beta * eps)
         if usa:
-            q = np.exp(beta * rho) / n
-        else:                                   # log-sum-exp: both exponents are <= 0 after the shift
+            p, q = np.exp(beta) / n + 0.0 * eps, np.exp(beta * rho) / n
+        else:                                   # log-sum-exp: p, q <= 1, no overflow
             lz = np.logaddexp(beta, math.log(n - 1) + beta * rho)
-            q = np.exp(beta * rho - lz)
-    if not (np.all(np.isfinite(q)) and np.all(np.isfinite(E))):
+            p, q = np.exp(beta - lz), np.exp(beta * rho - lz)
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
         raise _overflow(beta)
-    return q, E
+    return p, q
 
 
-def _tangential_and_norm(eps: np.ndarray, n: int, q: np.ndarray, E: np.ndarray):
-    """(<theta, A>, |A|) for the equiangular attention vector A = q (E theta_i + sum_{j != i} theta_j)."""
+def _radial_and_norm(eps: np.ndarray, n: int, p, q):
+    """(<theta_i, A_i>, |A_i|) for A_i = p theta_i + q sum_{j != i} theta_j (equiangular tokens)."""
     rho = 1.0 - eps
-    radial = q * (E + (n - 1) * rho)
-    norm = q * np.sqrt(E * E + 2 * E * (n - 1) * rho + (n - 1) * (1 + (n - 2) * rho))
+    radial = p + q * (n - 1) * rho
+    norm = np.sqrt(p * p + 2 * p * q * (n - 1) * rho + q * q * (n - 1) * (1 + (n - 2) * rho))
     return radial, norm
 
 
@@ -206,8 +205,8 @@ def equiangular_scheme_rhs(rho: ArrayLike, r: ArrayLike, t: float, beta: float, 
         raise fail("r", r, "must be > 0", "pass the common token norm r > 0")
     rho, r = np.broadcast_arrays(rho, r)
     eps = 1.0 - rho
-    q, E = _weights(eps, beta, n, usa)
-    radial, norm = _tangential_and_norm(eps, n, q, E)
+    p, q = _weights(eps, beta, n, usa)
+    radial, norm = _radial_and_norm(eps, n, p, q)
     s, growth = _speed_and_growth(scheme, t, r, radial, norm, alpha, ts)
     return 2.0 * q / s * eps * (1.0 + (n - 1) * rho), np.asarray(growth, dtype=np.float64)
 
@@ -237,8 +236,8 @@ def _integrate(beta, n, usa, scheme, alpha, ts, eps0, r0, times):
 
     def rhs(t, y, phase):
         eps, r = np.exp(y[0]), math.exp(y[1])
-        q, E = _weights(eps, beta, n, usa)
-        radial, norm = _tangential_and_norm(eps, n, q, E)
+        p, q = _weights(eps, beta, n, usa)
+        radial, norm = _radial_and_norm(eps, n, p, q)
         s, growth = _speed_and_growth(phase, t, r, radial, norm, alpha, ts)
         return [float(-2.0 * q / s * (n - (n - 1) * eps)), float(growth) / r]
 
@@ -343,7 +342,7 @@ def _post_log_constant(beta: float, n: int, usa: bool, eps0: float, ngpt: bool) 
         N = n - (n - 1) * eps
         x_over = beta * _exprel(beta * eps)
         x = x_over * eps
-        a_over_q = float(_tangential_and_norm(eps, n, 1.0, 1.0 + x)[1])       # |A|/q
+        a_over_q = float(_radial_and_norm(eps, n, 1.0 + x, 1.0)[1])          # |A|/q
         return (x_over * (2 + x + 2 * (n - 1) * (1 - eps)) + (n - 1) * N) / (N * (a_over_q + N))
 
     return math.log(eps0) + _log_integral(ngpt_ if ngpt else post, eps0, beta)
