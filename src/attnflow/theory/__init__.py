@@ -19,6 +19,14 @@ this package is the one place where each of them lives:
 - the interaction energy on (S^{d-1})^N and quantitative clustering at small beta [C]
   (:mod:`.energy`): :func:`energy_gradient`, :func:`energy_hessian`,
   :func:`hessian_top_eigenvalue`, :func:`clustering_rate_bounds`;
+- normalization schemes in the equiangular model (:mod:`.normalization`, derived here):
+  :data:`SCHEMES`, :func:`equiangular_scheme_rhs`, :func:`equiangular_scheme_solution`,
+  :func:`equiangular_asymptotics` (:class:`SchemeSolution`, :class:`EquiangularLaw`);
+- one layer at long context, beta_n = gamma log n (:mod:`.longcontext`):
+  :func:`long_context_cosine`, :func:`long_context_limit`, :func:`long_context_rate`;
+- causal attention [KPR] (:mod:`.causal`): :func:`causal_pair_cosine`,
+  :func:`causal_pair_time`, :func:`renyi_centres`, :func:`renyi_centre_count`,
+  :func:`renyi_parking_mean`;
 - the zero-temperature limit [L] (:mod:`.lowtemp`): :func:`zero_temperature_map`,
   :class:`ZeroTemperatureMap`, :func:`push_forward`, :func:`zero_temperature_rate`,
   :func:`wasserstein_bound`, :func:`optimal_time`.
@@ -36,6 +44,8 @@ References
        transformers in the low-temperature regime", arXiv 2605.10931.
 [GLPR] Geshkovski, Letrouit, Polyanskiy, Rigollet, "A mathematical perspective on
        transformers", arXiv 2312.10794.
+[KPR]  Karagodin, Polyanskiy, Rigollet, "Clustering in causal attention masking",
+       arXiv 2411.04990.
 
 "Derived here" marks statements that THEORY.md derives rather than reads in a paper; the
 tests in ``tests/test_theory.py`` check each of them numerically (quadrature, finite
@@ -46,6 +56,13 @@ the modified Bessel function of the first kind; the model's logit is beta <A x_i
 A = ``AttentionModel.A_matrix``.
 """
 
+from .causal import (
+    causal_pair_cosine,
+    causal_pair_time,
+    renyi_centre_count,
+    renyi_centres,
+    renyi_parking_mean,
+)
 from .clusters import mode_maxima, predicted_cluster_angles
 from .energy import clustering_rate_bounds, energy_gradient, energy_hessian, hessian_top_eigenvalue
 from .equiangular import (
@@ -63,6 +80,7 @@ from .kernels import (
     zonal_harmonics,
     zonal_harmonics_and_derivatives,
 )
+from .longcontext import LongContextRate, long_context_cosine, long_context_limit, long_context_rate
 from .lowtemp import (
     ZeroTemperatureMap,
     optimal_time,
@@ -71,17 +89,34 @@ from .lowtemp import (
     zero_temperature_map,
     zero_temperature_rate,
 )
+from .normalization import (
+    SCHEMES,
+    EquiangularLaw,
+    SchemeSolution,
+    equiangular_asymptotics,
+    equiangular_scheme_rhs,
+    equiangular_scheme_solution,
+)
 from .stability import growth_rates, k_max, linear_phase_end, predicted_cluster_count, time_scales
 
 __all__ = [
+    "SCHEMES",
+    "EquiangularLaw",
+    "LongContextRate",
+    "SchemeSolution",
     "ZeroTemperatureMap",
+    "causal_pair_cosine",
+    "causal_pair_time",
     "clustering_rate_bounds",
     "energy_gradient",
     "energy_hessian",
+    "equiangular_asymptotics",
     "equiangular_clustering_time",
     "equiangular_layer_map",
     "equiangular_layer_time",
     "equiangular_rhs",
+    "equiangular_scheme_rhs",
+    "equiangular_scheme_solution",
     "equiangular_solution",
     "gegenbauer_coefficients",
     "growth_rates",
@@ -91,11 +126,17 @@ __all__ = [
     "k_max",
     "kernel_coefficients",
     "linear_phase_end",
+    "long_context_cosine",
+    "long_context_limit",
+    "long_context_rate",
     "mode_maxima",
     "optimal_time",
     "predicted_cluster_angles",
     "predicted_cluster_count",
     "push_forward",
+    "renyi_centre_count",
+    "renyi_centres",
+    "renyi_parking_mean",
     "time_scales",
     "wasserstein_bound",
     "zero_temperature_map",
