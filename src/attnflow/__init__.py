@@ -6,10 +6,10 @@ in time. See the README and docs/ for the guide, THEORY for the equations.
 
 from . import densities, io, meanfield, observables, sphere, sweep, transport
 from ._version import __version__
+from .backends import attention_output, velocity
 from .integrate import METHODS, simulate
 from .model import AttentionModel, random_matrices
 from .solution import Solution
-from .velocity import attention_output, velocity
 
 __all__ = [
     "METHODS",

@@ -504,7 +504,7 @@ def _parse_run(raw: Any) -> RunSettings:
 
 def _known_backends() -> tuple[str, ...]:
     """"auto" and the registered velocity backends."""
-    from .velocity import backends
+    from .backends import backends
 
     return ("auto", *backends())
 

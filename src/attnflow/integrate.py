@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from ._version import __version__
+from .backends import resolve_backend
 from .model import AttentionModel
 from .observables import OBSERVABLES, resolve_observables
 from .solution import Solution
 from .sphere import retract, tangent_project
 from .validation import check_points, fail, finite_float
-from .velocity import resolve_backend
 
 __all__ = ["METHODS", "simulate", "time_grid"]
 

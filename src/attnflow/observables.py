@@ -28,10 +28,10 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from scipy.special import ive
 
+from .backends.dense import default_block
 from .model import AttentionModel
 from .sphere import points_to_angles
 from .validation import fail, finite_float
-from .velocity.dense import default_block
 
 __all__ = [
     "OBSERVABLES",

@@ -48,6 +48,7 @@ import numpy as np
 
 from .. import sphere
 from ..analysis import fit_growth
+from ..backends import velocity
 from ..densities import polar_cdf, sample_circle
 from ..integrate import simulate, time_grid
 from ..meanfield import CircleSolver, ResolutionWarning, ZonalSolver
@@ -55,7 +56,6 @@ from ..meanfield.zonal import funk_hecke_eigenvalues, harmonic_norms, zonal_harm
 from ..model import AttentionModel
 from ..observables import energy
 from ..theory import clustering_rate_bounds, energy_gradient, hessian_top_eigenvalue
-from ..velocity import velocity
 from .report import Claim, Report, compare
 
 __all__ = ["PAPER", "TITLE", "ZonalParticles", "pl_lower_bound", "pl_ratio", "run"]
