@@ -124,8 +124,8 @@ register_backend(Backend("spectral", _Lazy("spectral", "prepare"), _Lazy("spectr
                          requires="A = V = I, d in (2, 3) and a beta whose expansion fits "
                                   "attnflow.backends.spectral.MAX_ORDER (|beta| <= 3.18e6 on S^1, "
                                   "2.7e3 on S^2)"))
-register_backend(Backend("numba", _Lazy("numba_dense", "prepare"), _always, 5,
-                         _Lazy("numba_dense", "faster"), requires="nothing"))
+register_backend(Backend("numba", _Lazy("numba_dense", "prepare"), _Lazy("numba_dense", "applies"), 5,
+                         _Lazy("numba_dense", "faster"), requires="a finite beta"))
 # optional: PyTorch (the [gpu] extra); applies wherever torch is importable, auto-picked only on CUDA
 # (torch_backend answers both without importing torch on CPU-only builds)
 register_backend(Backend("torch", _Lazy("torch_backend", "prepare"), _Lazy("torch_backend", "available"), 1,
