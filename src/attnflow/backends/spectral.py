@@ -34,8 +34,8 @@ which gives Z_i (w = 1) and the three numerator components at once, O(N L^2).
 Truncation. The coefficients are used exponentially scaled (scipy.special.ive: I(beta) e^{-|beta|},
 so sum_k c_k = 1 on S^1 and sum_l (2l+1) i_l e^{-|beta|} = 1 on S^2). The order K (resp. degree L)
 is the first one where the term bound 2 c_K / c_0 (resp. (2L+1) i_L / i_0) is below 1e-18; the
-tail is then far below rounding. K grows like sqrt(83 |beta|) for large beta (K = 34 at beta = 9;
-L = 35, i.e. 666 functions q_lm E_m, at beta = 9). Negative beta is supported:
+tail is then far below rounding. K grows like sqrt(84 |beta|) for large beta (K = 34 at beta = 9,
+9181 at beta = 1e6; L = 35, i.e. 666 functions q_lm E_m, at beta = 9). Negative beta is supported:
 I_k(-beta) = (-1)^k I_k(beta), i_l(-beta) = (-1)^l i_l(beta).
 
 Range. The backend applies while the order stays within ``MAX_ORDER``: K <= 16384 on S^1
