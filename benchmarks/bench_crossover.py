@@ -6,7 +6,7 @@ For each sphere and beta, times both evaluators (best of ``--repeat`` after a wa
 uniform points for n on a sqrt(2)-spaced grid from 64, and prints the ratio numba time /
 spectral time at each n (> 1: spectral is faster), the first n of two consecutive spectral wins
 (the crossover; isolated wins are timing noise at sub-millisecond times) and the n from which
-``backend="auto"`` picks spectral (``attnflow.velocity.spectral.faster``). The rule in
+``backend="auto"`` picks spectral (``attnflow.backends.spectral.faster``). The rule in
 spectral.py was fitted to this table on the 2-core development machine.
 """
 
@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import attnflow as af
-from attnflow.velocity import numba_dense, spectral
+from attnflow.backends import prepare, spectral
 
 CASES = ((2, (0.1, 1.0, 5.0, 9.0, 30.0, 100.0)), (3, (0.1, 1.0, 5.0, 9.0, 30.0)))
 NS = [round(64 * 2 ** (k / 2)) for k in range(21)]
@@ -50,11 +50,14 @@ def main() -> None:
     for d, betas in CASES:
         for beta in betas:
             model = af.AttentionModel(d=d, beta=beta, normalization="usa")
+            example = af.sphere.uniform(8, d, seed=0)
+            numba_out = prepare(model, example, "numba").output
+            spectral_out = prepare(model, example, "spectral").output
             wins, prev, cross, rows = 0, None, None, []
             for n in NS:
                 x = af.sphere.uniform(n, d, seed=0)
-                r = (best(lambda x=x, m=model: numba_dense.attention_output(m, x), args.repeat)
-                     / best(lambda x=x, m=model: spectral.attention_output(m, x), args.repeat))
+                r = (best(lambda x=x, f=numba_out: f(x), args.repeat)
+                     / best(lambda x=x, f=spectral_out: f(x), args.repeat))
                 rows.append(f"{n}:{r:.2f}")
                 if r > 1:
                     wins += 1

@@ -17,7 +17,7 @@ points uniform on S^{d-1}. Each measurement runs in a fresh subprocess, which:
 "bound" is the fraction of the all-core exp-throughput bound N^2 / (cores x rate) reached, with
 rate = np.exp on a 2^22 float64 array (one thread, measured here in the parent process);
 "x numba" is the time over the Numba time with all threads for the same N and d. Rows: "numba"
-with 1 and all threads (numba.set_num_threads), "numpy blocked" = attnflow.velocity.dense (BLAS
+with 1 and all threads (numba.set_num_threads), "numpy blocked" = attnflow.backends.dense (BLAS
 uses all cores), "numpy full" = the whole N x N weight matrix at once, in place (N <= --full-max).
 The d sweep (--d-sweep at N = --sweep-n) compares Numba (all threads) with the NumPy blocks to
 locate the dimension where BLAS row blocks win. The load average of the machine is printed
@@ -77,22 +77,22 @@ def full_matrix(model, x: np.ndarray) -> np.ndarray:
 def worker(method: str, n: int, d: int, threads: int, repeat: int) -> dict:
     """One measurement (runs in its own process); returns a JSON-able dict."""
     import attnflow as af
-    from attnflow.velocity import dense
+    from attnflow.backends import prepare
 
     model = af.AttentionModel.random(d, 1.0, seed=0)
     x = af.sphere.uniform(n, d, seed=1)
+    t = time.perf_counter()
     if method == "numba":
         import numba
 
-        from attnflow.velocity import numba_dense
-
         numba.set_num_threads(threads)
-        fn = numba_dense.attention_output
-    elif method == "dense":
-        fn = dense.attention_output
+    if method in ("numba", "dense"):
+        output = prepare(model, x, method).output          # Numba: compiles the kernel for d here
+
+        def fn(model, z):
+            return output(z)
     else:
         fn = full_matrix
-    t = time.perf_counter()
     fn(model, x[:64])
     compile_s = time.perf_counter() - t
     try:                                        # reset the peak RSS to the current RSS (Linux >= 4.0)

@@ -21,7 +21,7 @@ import tracemalloc
 import numpy as np
 
 import attnflow as af
-from attnflow.velocity import dense, spectral
+from attnflow.backends import prepare, spectral
 
 
 def best_of(fn, repeat):
@@ -67,13 +67,16 @@ def main() -> None:
     for d, beta, sizes in cases:
         m = af.AttentionModel(d=d, beta=beta, normalization="sa")
         h = spectral.harmonic_count(d, beta)
+        example = af.sphere.uniform(8, d, seed=0)
+        spectral_out = prepare(m, example, "spectral").output
+        dense_out = prepare(m, example, "dense").output
         last = None                                          # (N, dense time) largest measured
         for n in sizes:
             x = af.sphere.uniform(n, d, seed=0)
-            ts, ys = best_of(lambda x=x, m=m: spectral.attention_output(m, x), args.repeat)
-            mem = peak_mib(lambda x=x, m=m: spectral.attention_output(m, x))
+            ts, ys = best_of(lambda x=x, f=spectral_out: f(x), args.repeat)
+            mem = peak_mib(lambda x=x, f=spectral_out: f(x))
             if n <= args.dense_max:
-                td, yd = best_of(lambda x=x, m=m: dense.attention_output(m, x), args.repeat)
+                td, yd = best_of(lambda x=x, f=dense_out: f(x), args.repeat)
                 err = f"{np.abs(ys - yd).max() / np.abs(yd).max():12.1e}"
                 dense_s = f"{td:10.3f}"
                 last = (n, td)

@@ -16,7 +16,7 @@ import tracemalloc
 import numpy as np
 
 import attnflow as af
-from attnflow.velocity import dense
+from attnflow.backends import prepare
 
 
 def full_matrix(beta, A, V, x):
@@ -69,7 +69,7 @@ def main() -> None:
         x = af.sphere.uniform(n, d, seed=0)
         t_dense = best_of(lambda x=x: af.velocity(model, x, backend="dense"))
         t_full = best_of(lambda x=x: full_matrix(1.0, A, V, x))
-        m_dense = peak_bytes(lambda x=x: dense.attention_output(model, x)) / 2**20
+        m_dense = peak_bytes(lambda x=x: prepare(model, x, "dense").output(x)) / 2**20
         m_full = peak_bytes(lambda x=x: full_matrix(1.0, A, V, x)) / 2**20
         ref = full_matrix(1.0, A, V, x)
         err = np.abs(af.velocity(model, x) - ref).max() / np.abs(ref).max()

@@ -16,20 +16,20 @@ from typing import Any
 from ._version import __version__
 from .model import AttentionModel, random_matrices
 from .solution import Solution
-from .velocity import attention_output, velocity  # eager until the backends package (shadowing)
 
 #: public name -> (module, attribute) imported on first access; attribute None = the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "simulate": ("attnflow.integrate", "simulate"),
     "METHODS": ("attnflow.integrate", "METHODS"),
+    "velocity": ("attnflow.backends", "velocity"),
+    "attention_output": ("attnflow.backends", "attention_output"),
     **{name: (f"attnflow.{name}", None) for name in (
-        "analysis", "config", "densities", "experiments", "fields", "health", "integrate", "io", "manifolds",
-        "meanfield", "observables", "plot", "solve", "sphere", "sweep", "theory", "transport",
+        "analysis", "backends", "config", "densities", "experiments", "fields", "health", "integrate", "io",
+        "manifolds", "meanfield", "observables", "plot", "solve", "sphere", "sweep", "theory", "transport",
         "validation")},
 }
 
-__all__ = ["AttentionModel", "Solution", "__version__", "attention_output", "random_matrices", "velocity",
-           *sorted(_LAZY)]
+__all__ = ["AttentionModel", "Solution", "__version__", "random_matrices", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:

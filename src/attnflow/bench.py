@@ -132,15 +132,12 @@ def run_bench(sizes=(4096, 16384), d: int = 3, beta: float = 1.0, identity: bool
     """Time every applicable backend and the baselines; returns (rows, exp rate, cores)."""
     import importlib.util
 
-    from .velocity import _REGISTRY
+    from .backends import backends, get_backend
 
     rate = exp_rate()
     cores = os.cpu_count() or 1
-    names = []
-    for b in _REGISTRY.values():
-        model, x = _problem(8, d, beta, identity)
-        if b.applies(model, x):
-            names.append(b.name)
+    model, x = _problem(8, d, beta, identity)
+    names = [name for name in backends() if get_backend(name).applies(model, x)]
     baselines = ["numpy-full"] + (["torch-full"] if importlib.util.find_spec("torch") else [])
     rows = []
     for n in sizes:

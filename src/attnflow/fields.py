@@ -86,11 +86,10 @@ class AttentionField(Field):
         return self.evaluator.name
 
     def output(self, t: float, y: np.ndarray) -> np.ndarray:
-        return self.evaluator.output(self.model, y)
+        return self.evaluator.output(y)
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        v = self.evaluator.output(self.model, y)
-        return v - np.sum(y * v, axis=-1, keepdims=True) * y
+        return self.evaluator.velocity(y)
 
 
 @dataclass(frozen=True, eq=False)

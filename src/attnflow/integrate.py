@@ -112,6 +112,7 @@ def simulate(
     observables: Sequence[str] | dict[str, Callable] = (),
     save_states: bool = True,
     backend: str = "auto",
+    backend_options: Mapping | None = None,
     normalize: bool = False,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -141,6 +142,8 @@ def simulate(
     save_states : store the states x at save times (set False for large n and keep only
         observables).
     backend : velocity backend ("auto" picks the fastest exact one; recorded in metadata).
+    backend_options : options of the chosen backend (e.g. ``{"block": 256}``; see
+        :func:`attnflow.backends.prepare`); an unknown key is an error naming the known ones.
     normalize : project ``x0`` onto the sphere instead of rejecting points off it.
     rtol, atol : tolerances of the adaptive methods.
     max_steps : the most steps the run may take (fixed steps: checked before it starts).
@@ -192,7 +195,7 @@ def simulate(
     if not adaptive:
         stepsize.grid(t0, t1, saveat_times[:1])          # refuses an absurd dt before allocating
     estimate_memory(x, saveat_times.size, save_states, len(obs_fns), store)
-    field = model.field(x, backend)
+    field = model.field(x, backend, None if backend_options is None else dict(backend_options))
     check_step(field, solver, t0, x, dt, adaptive)
     metadata = {"backend": field.backend, "t0": t0, "t1": t1, "attnflow_version": __version__,
                 "order": solver.order, "rtol": rtol if adaptive else None,

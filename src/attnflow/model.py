@@ -92,7 +92,7 @@ class AttentionModel(Field):
 
     def output(self, t: float, x: np.ndarray) -> np.ndarray:
         """The attention output y(x) (the layer scheme's increment), any applicable backend."""
-        from .velocity import resolve_backend
+        from .backends import resolve_backend
 
         return resolve_backend(self, x, "auto").output(self, x)
 
@@ -100,15 +100,16 @@ class AttentionModel(Field):
         """The velocity P_x y(x) of the flow at ``x`` ((n, d) or (B, n, d))."""
         return self.manifold.project(x, self.output(t, x))
 
-    def field(self, x: np.ndarray, backend: str = "auto"):
-        """The flow with its evaluator prepared once for states shaped like ``x``.
+    def field(self, x: np.ndarray, backend: str = "auto", options: dict | None = None):
+        """The flow with its evaluator prepared once for states shaped like ``x``
+        (:func:`attnflow.backends.prepare`; ``options`` go to the backend, e.g. ``{"block": 256}``).
 
         Returns an :class:`attnflow.fields.AttentionField` (``.backend`` names the evaluator).
         """
+        from .backends import prepare
         from .fields import AttentionField
-        from .velocity import resolve_backend
 
-        return AttentionField(self, resolve_backend(self, x, backend))
+        return AttentionField(self, prepare(self, x, backend, options))
 
     @property
     def gradient_flow(self) -> bool:

@@ -308,7 +308,7 @@ InitSection = Annotated[Union[  # noqa: UP007 - tagged members need the Union fo
 # ---------------------------------------------------------------------------------------
 def known_backends() -> tuple[str, ...]:
     """"auto" and the velocity backends registered now (a backend may be registered at run time)."""
-    from ..velocity import backends
+    from ..backends import backends
 
     return ("auto", *backends())
 

@@ -25,7 +25,7 @@ EPS = float(np.finfo(np.float64).eps)
 
 def default_rows(n: int) -> int:
     """Rows per block for n points when the caller passes ``block=None`` (about 2^19 entries)."""
-    from ..velocity.dense import default_block
+    from ..backends.dense import default_block
 
     return default_block(n)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ... import sphere
+from ...backends import velocity
 from ...densities import sample_circle
 from ...integrate import simulate
 from ...model import AttentionModel
-from ...velocity import velocity
 from ..report import Report, check, compare
 from . import figures
 from .initial import arc_density, circle_grid_density

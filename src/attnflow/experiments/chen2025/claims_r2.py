@@ -15,11 +15,11 @@ import numpy as np
 
 from ... import sphere
 from ...analysis import fit_growth
+from ...backends import velocity
 from ...densities import sample_circle
 from ...integrate import simulate
 from ...meanfield import CircleSolver
 from ...model import AttentionModel
-from ...velocity import velocity
 from ..report import Report, check, compare
 from . import figures
 from .initial import wrapped_gaussian

@@ -1,21 +1,22 @@
 """The exact dense attention output as one fused Numba kernel per dimension d.
 
-Same quantity as :func:`attnflow.velocity.dense.attention_output` (the reference), computed
+Same quantity as :mod:`attnflow.backends.dense` (the reference evaluator), computed
 without any N x N or row-block matrix: for every row i (rows spread over threads with
 ``numba.prange``), with a_i = beta A x_i and the bound shift m_i = |beta| |A x_i| (every score
 <a_i, x_j> <= m_i since |x_j| = 1), one pass over the tokens j accumulates
 
     w_ij = exp(<a_i, x_j> - m_i),   den_i = sum_j w_ij,   num_i = sum_j w_ij V x_j,
 
-in registers: the score (d fused multiply-adds), the exponential and the d + 1 accumulations
-are one loop that LLVM vectorizes (4 tokens per instruction with AVX2, 8 with AVX-512). Tokens
-are stored as structure of arrays (x and V x as (d, N) C-contiguous), so the loop reads 2 d
+in registers: the score (d fused multiply-adds), the exponential and the d + 1 accumulations are
+one loop that LLVM vectorizes (4 tokens per instruction with AVX2, 8 with AVX-512). Tokens are
+stored as structure of arrays (x and V x as (d, N) C-contiguous), so the loop reads 2 d
 contiguous streams and writes nothing; memory is O(N d) whatever N (measured: +12 MB at
-N = 65536, d = 3). The loop source is generated per d (one scalar accumulator per coordinate)
-and compiled on first use (about 1 s), then kept in memory (no disk cache: installs may be
-read-only, and Numba cannot cache generated code). For d > ``FUSED_MAX_D`` those registers
-would spill, and one compiled kernel for any d works in chunks of 512 tokens instead: scores
-into an L1-resident buffer (one pass per coordinate), exp in place, then the d + 1 sums.
+N = 65536, d = 3). The loop source is generated per d (one scalar accumulator per coordinate) and
+compiled by :func:`prepare` on first use per d (about 1 s), then kept in memory (no disk cache:
+installs may be read-only, and Numba cannot cache generated code). For d > ``FUSED_MAX_D``
+those registers would spill, and one compiled kernel for any d works in chunks of 512 tokens
+instead: scores into an L1-resident buffer (one pass per coordinate), exp in place, then the
+d + 1 sums.
 
 The exponential. llvmlite ships without SVML, so ``math.exp`` inside Numba is a scalar libm
 call that blocks vectorization. :func:`exp_nonpositive` is a branch-free polynomial exp:
@@ -32,10 +33,11 @@ carry "reassoc" (needed to vectorize them), which reorders the additions over j 
 difference of O(sqrt(N) eps) from the reference) but does not reach the inlined exp, whose
 instructions keep their own flags (tested: still 1 ulp inside a reassociating loop).
 
-Underflow and overflow, as in the reference: a row whose den_i < tiny / eps (every weight
-underflowed: very large beta and no token near a_i) is recomputed in NumPy with the exact row
-maximum as the shift; USA multiplies by e^{m_i} / N at the end and raises
-``FloatingPointError`` when the result leaves the float64 range.
+Underflow and overflow, as in the reference and with the same code
+(:mod:`attnflow.backends.numerics`): a row whose den_i < tiny / eps (every weight underflowed:
+very large beta and no token near a_i) is recomputed in NumPy with the exact row maximum as the
+shift; USA multiplies by e^{m_i} / N at the end and raises ``FloatingPointError`` when the
+result leaves the range of the output dtype.
 
 dtype: the computation always runs in float64; float32 input gives float32 output (rounded at
 the end, so it is more accurate than the reference's float32 evaluation). Batched input
@@ -62,6 +64,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from llvmlite import ir
@@ -69,10 +73,10 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..model import AttentionModel
-from .dense import _scale_usa, default_block
+from .numerics import combine, exact_sums, row_shift, underflow_threshold
 
-__all__ = ["AUTO_MAX_D", "AUTO_MIN_N", "applies", "attention_output", "exp_nonpositive", "faster",
-           "kernel"]
+__all__ = ["AUTO_MAX_D", "AUTO_MIN_N", "FUSED_MAX_D", "applies", "exp_nonpositive", "faster", "kernel",
+           "prepare"]
 
 #: ``backend="auto"`` prefers this backend for d <= AUTO_MAX_D (measured: parity near d = 12-16)
 AUTO_MAX_D = 8
@@ -247,7 +251,7 @@ def kernel(d: int):
             fn = _KERNELS.get(d)
             if fn is None:
                 namespace = {"prange": prange, "_exp": _exp}
-                exec(compile(_source(d), f"<attnflow.velocity.numba_dense kernel d={d}>", "exec"), namespace)
+                exec(compile(_source(d), f"<attnflow.backends.numba_dense kernel d={d}>", "exec"), namespace)
                 fn = njit(parallel=True, fastmath={"contract", "reassoc"}, error_model="numpy",
                           boundscheck=False)(namespace["kernel"])
                 _KERNELS[d] = fn
@@ -265,52 +269,46 @@ def faster(model: AttentionModel, x: np.ndarray) -> bool:
     return applies(model, x) and model.d <= AUTO_MAX_D and x.shape[-2] >= AUTO_MIN_N
 
 
-def attention_output(model: AttentionModel, x: np.ndarray) -> np.ndarray:
-    """Unprojected attention output y for points ``x`` of shape (n, d) or (B, n, d).
+def prepare(model: AttentionModel, dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
+    """The fused-kernel evaluator of ``model``: a function x -> y, y in ``dtype`` (float64 or float32).
 
-    Computed in float64; returns the dtype of ``x`` (float64 or float32) and its shape.
+    Compiles the kernel for ``model.d`` now (about 1 s the first time per d in a process), so
+    that the calls that follow only evaluate. The sums always run in float64.
     """
-    if x.ndim == 3:
-        return np.stack([attention_output(model, xb) for xb in x])
-    dtype = x.dtype
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    n, d = x.shape
-    beta = float(model.beta)
-    xa = x if model.A is None else x @ model.A.T           # rows A x_i
-    xv = x if model.V is None else x @ model.V.T           # rows V x_j
-    shift = abs(beta) * np.linalg.norm(xa, axis=1)          # m_i >= every score of row i
-    a = np.ascontiguousarray(beta * xa.T)
-    xs = np.ascontiguousarray(x.T)
-    vs = np.ascontiguousarray(xv.T)
-    num = np.empty((d, n))
-    den = np.empty(n)
-    fn = kernel(d)
-    with _LOCK:
-        fn(xs, vs, a, shift, num, den)
-    num = np.ascontiguousarray(num.T)
-    low = np.flatnonzero(~(den >= np.finfo(np.float64).tiny / np.finfo(np.float64).eps))
-    if low.size:                                             # exact max for rows that underflowed
-        num[low], den[low], shift[low] = _exact_rows(a.T[low], x, xv)
-    if model.normalization == "sa":
-        y = num / den[:, None]
-    else:
-        y = _scale_usa(num, shift, n, model)
-    return y.astype(dtype, copy=False)
+    fn = kernel(model.d)
+    if not fn.signatures:                                    # compile here, not in the first call
+        with _LOCK:
+            z = np.zeros((model.d, 1))
+            fn(z, z, z, np.zeros(1), np.empty((model.d, 1)), np.empty(1))
+    return _Numba(model=model, dtype=np.dtype(dtype), fn=fn)
 
 
-def _exact_rows(a: np.ndarray, x: np.ndarray, xv: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """num, den and the shift of rows with scores a @ x.T, shifted by the exact row maximum."""
-    num = np.empty((a.shape[0], x.shape[1]))
-    den = np.empty(a.shape[0])
-    shift = np.empty(a.shape[0])
-    b = default_block(x.shape[0])
-    for i0 in range(0, a.shape[0], b):
-        s = a[i0:i0 + b] @ x.T
-        m = s.max(axis=1)
-        s -= m[:, None]
-        np.exp(s, out=s)
-        num[i0:i0 + b] = s @ xv
-        den[i0:i0 + b] = s.sum(axis=1)
-        shift[i0:i0 + b] = m
-    return num, den, shift
+@dataclass(frozen=True, eq=False)
+class _Numba:
+    model: AttentionModel
+    dtype: np.dtype
+    fn: Callable
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Attention output of ``x`` (n, d) or (B, n, d), member by member."""
+        if x.ndim == 3:
+            return np.stack([self(xb) for xb in x])
+        model = self.model
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n, d = x.shape
+        beta = float(model.beta)
+        xa = x if model.A is None else x @ model.A.T           # rows A x_i
+        xv = x if model.V is None else x @ model.V.T           # rows V x_j
+        shift = row_shift(xa, beta)                             # m_i >= every score of row i
+        a = np.ascontiguousarray(beta * xa.T)
+        xs = np.ascontiguousarray(x.T)
+        vs = np.ascontiguousarray(xv.T)
+        num = np.empty((d, n))
+        den = np.empty(n)
+        with _LOCK:
+            self.fn(xs, vs, a, shift, num, den)
+        num = np.ascontiguousarray(num.T)
+        low = np.flatnonzero(~(den >= underflow_threshold(np.float64)))    # also catches NaN
+        if low.size:                                             # exact max for rows that underflowed
+            num[low], den[low], shift[low] = exact_sums(xa[low], xs, xv, beta)
+        return combine(num, den, shift, n, model.beta, model.normalization, self.dtype)

@@ -34,9 +34,19 @@ which gives Z_i (w = 1) and the three numerator components at once, O(N L^2).
 Truncation. The coefficients are used exponentially scaled (scipy.special.ive: I(beta) e^{-|beta|},
 so sum_k c_k = 1 on S^1 and sum_l (2l+1) i_l e^{-|beta|} = 1 on S^2). The order K (resp. degree L)
 is the first one where the term bound 2 c_K / c_0 (resp. (2L+1) i_L / i_0) is below 1e-18; the
-tail is then far below rounding. K grows like sqrt(83 |beta|) for large beta (K = 34 at beta = 9;
-L = 35, i.e. 666 functions q_lm E_m, at beta = 9). Negative beta is supported:
+tail is then far below rounding. K grows like sqrt(84 |beta|) for large beta (K = 34 at beta = 9,
+9181 at beta = 1e6; L = 35, i.e. 666 functions q_lm E_m, at beta = 9). Negative beta is supported:
 I_k(-beta) = (-1)^k I_k(beta), i_l(-beta) = (-1)^l i_l(beta).
+
+Range. The backend applies while the order stays within ``MAX_ORDER``: K <= 16384 on S^1
+(|beta| <= 3.18e6) and L <= 512 on S^2 (|beta| <= 2.7e3, 131 328 harmonics); measured at the
+largest of these, on clustered states where the expansion (not the exact rows) does the work,
+every row still agrees with the dense reference to 2e-14 (S^1, beta = 3e6, K = 15901) and
+1.5e-14 (S^2, beta = 1000). Beyond it the cost per token (h harmonics) and the work arrays
+(16 rows x 2 h numbers at least) grow without bound, and for |beta| >~ 2e9 ``scipy.special.ive``
+returns NaN: ``supports`` then answers False at once (without evaluating a Bessel function when
+the estimate sqrt(84 |beta|) is over twice the cap), ``backend="auto"`` takes a dense evaluator,
+which is exact at any beta, and ``backend="spectral"`` is a clear error.
 
 Accuracy. The scaled sums are computed with an absolute error of a few units of rounding (the
 coefficients sum to 1), while the scaled Z_i = (1/N) sum_j e^{beta <x_i, x_j> - |beta|} can be
@@ -46,7 +56,7 @@ beta, or a clustered state at negative beta) are recomputed exactly by direct su
 tokens (O(N) each, with the exact row maximum as shift), so every row keeps a relative accuracy
 of about 1e-12 whatever the state; in the worst case (every row recomputed) the cost is that of
 the dense evaluator. USA multiplies by e^{|beta|} at the end and raises ``FloatingPointError``
-when the result leaves the float64 range.
+when the result leaves the range of the output dtype (:mod:`attnflow.backends.numerics`).
 
 Off-sphere inputs. The evaluator is applied to x / |x| (sources and targets): this is the
 extension of the field to R^d used by this backend. The integrators project with P_x = I - x x^T,
@@ -58,9 +68,10 @@ rounding: e.g. 3.6e-12 (SA) and 1.5e-5 (USA, |y| up to e^4) at beta = 4, d = 3, 
 where each is as close to the exact flow as the other.
 
 dtype. The computation always runs in float64; float32 input gives float32 output.
-Batched input (B, n, d) is evaluated member by member.
+Batched input (B, n, d) is evaluated member by member. :func:`prepare` computes the
+coefficients, the order and the S^2 recurrence tables once per model.
 
-Automatic selection. ``supports`` (A = V = I, d in (2, 3), finite beta) decides whether
+Automatic selection. ``supports`` (A = V = I, d in (2, 3), order within the range) decides whether
 ``backend="spectral"`` may be asked for, at any n; ``faster`` decides whether ``backend="auto"``
 prefers it over the dense evaluator: n >= ``_CROSSOVER[d]`` * (number of harmonics) + offset,
 measured on the 2-core development machine (see benchmarks/bench_spectral.py).
@@ -69,15 +80,17 @@ measured on the 2-core development machine (see benchmarks/bench_spectral.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import ive
 
 from ..model import AttentionModel
-from ..validation import fail
+from ..validation import fail, integer
+from .numerics import exact_sums, scale_usa
 
-__all__ = ["attention_output", "faster", "harmonic_count", "order", "supports"]
+__all__ = ["MAX_ORDER", "faster", "harmonic_count", "order", "prepare", "supports"]
 
 #: relative size of the first omitted term of the expansion
 _TRUNCATION = 1e-18
@@ -87,11 +100,18 @@ _Z_EXACT = 1e-3
 _BLOCK_ENTRIES = 1 << 20
 #: auto-selection rule n >= slope * harmonics + offset, from measured crossovers (see ``faster``)
 _CROSSOVER = {2: (9.0, 250), 3: (20.0, 0)}
+#: largest truncation order K (S^1) or degree L (S^2) the backend accepts (see "Range" above)
+MAX_ORDER = {2: 1 << 14, 3: 1 << 9}
 
 
 def supports(model: AttentionModel, x: np.ndarray | None = None) -> bool:
-    """Whether this backend can evaluate ``model`` exactly (any number of tokens)."""
-    return bool(model.identity and model.d in (2, 3) and math.isfinite(model.beta))
+    """Whether this backend can evaluate ``model`` exactly (any number of tokens).
+
+    It needs A = V = I, d in (2, 3) and a beta whose expansion fits ``MAX_ORDER`` (answered
+    at once for any beta, however large).
+    """
+    return bool(model.identity and model.d in (2, 3) and math.isfinite(model.beta)
+                and _coefficients(model.d, float(model.beta)) is not None)
 
 
 def faster(model: AttentionModel, x: np.ndarray) -> bool:
@@ -116,33 +136,59 @@ def faster(model: AttentionModel, x: np.ndarray) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _coefficients(d: int, beta: float) -> np.ndarray:
-    """Exponentially scaled expansion coefficients c_0..c_K (S^1) or i_0..i_L (S^2)."""
+def _coefficients(d: int, beta: float) -> np.ndarray | None:
+    """Exponentially scaled expansion coefficients c_0..c_K (S^1) or i_0..i_L (S^2).
+
+    None when the truncation order would exceed ``MAX_ORDER[d]`` or the Bessel functions are
+    not finite (``ive`` returns NaN for |beta| >~ 2e9): decided from the large-beta estimate
+    K ~ sqrt(84 |beta|) without any evaluation when it is far beyond the cap, else by
+    evaluating the orders in chunks that double, up to the cap.
+    """
     if beta == 0.0:
         return np.ones(1)
     b = abs(beta)
+    cap = MAX_ORDER[d]
+    if math.sqrt(84.0 * b) > 2 * cap:                  # far beyond the cap: no Bessel evaluation
+        return None
+    # imported here: scipy.special is slow to import
+    from scipy.special import ive
+
     sign = 1.0 if beta > 0 else -1.0
-    out: list[float] = []
-    k = 0
-    while True:
+    parts: list[np.ndarray] = []
+    k0, k1 = 0, 64
+    while k0 <= cap:
+        k = np.arange(k0, min(k1, cap + 1), dtype=np.float64)
         if d == 2:
-            c = float(ive(k, b))
+            c = ive(k, b)
             bound = 2.0 * c
         else:
-            c = float(ive(k + 0.5, b)) * math.sqrt(math.pi / (2.0 * b))
+            c = ive(k + 0.5, b) * math.sqrt(math.pi / (2.0 * b))
             bound = (2 * k + 1) * c
-        out.append(c * sign**k)
-        if k > 0 and bound < _TRUNCATION * abs(out[0]):
-            break
-        k += 1
-    coef = np.array(out)
-    coef.setflags(write=False)
+        if not np.all(np.isfinite(c)):
+            return None
+        parts.append(c * sign**k)
+        c0 = parts[0][0]
+        done = np.flatnonzero((bound < _TRUNCATION * abs(c0)) & (k > 0))
+        if done.size:
+            parts[-1] = parts[-1][: done[0] + 1]
+            coef = np.concatenate(parts)
+            coef.setflags(write=False)
+            return coef
+        k0, k1 = k1, 2 * k1
+    return None
+
+
+def _checked_coefficients(d: int, beta: float) -> np.ndarray:
+    coef = _coefficients(int(d), float(beta))
+    if coef is None:
+        raise fail("beta", beta, f"needs a spectral expansion beyond order {MAX_ORDER[int(d)]} on "
+                   f"S^{int(d) - 1}", "use a dense evaluator (backend='numba', 'dense' or 'auto')")
     return coef
 
 
 def order(d: int, beta: float) -> int:
     """The truncation order K (S^1, d = 2) or degree L (S^2, d = 3) used at ``beta``."""
-    return _coefficients(int(d), float(beta)).size - 1
+    return _checked_coefficients(d, beta).size - 1
 
 
 def harmonic_count(d: int, beta: float) -> int:
@@ -151,44 +197,78 @@ def harmonic_count(d: int, beta: float) -> int:
     return k + 2 if d == 2 else (k + 1) * (k + 2) // 2
 
 
-def attention_output(model: AttentionModel, x: np.ndarray, *, block: int | None = None
-                     ) -> np.ndarray:
-    """Unprojected attention output y for points ``x`` of shape (n, d) or (B, n, d).
+def prepare(model: AttentionModel, dtype: np.dtype, *, block: int | None = None
+            ) -> Callable[[np.ndarray], np.ndarray]:
+    """The spectral evaluator of ``model``: a function x -> y, y in ``dtype`` (float64 or float32).
 
-    Same quantity as :func:`attnflow.velocity.dense.attention_output`, for A = V = I and
-    d in (2, 3); points off the sphere are evaluated at x / |x| (see the module notes).
-    ``block`` (rows per block) is for tests; by default blocks hold about 2^20 float64 numbers.
+    The expansion coefficients, the truncation order and (S^2) the recurrence tables and the
+    scaled weights of the harmonics are computed here, once. The sums always run in float64.
+
+    Parameters
+    ----------
+    model : AttentionModel with A = V = I, d in (2, 3) (see :func:`supports`).
+    dtype : the output dtype.
+    block : rows per block of the work arrays (the result does not depend on it beyond
+        rounding); default about 2^20 float64 numbers per work array.
     """
     if not supports(model):
-        raise fail("model", model, "is not supported by the spectral backend, which needs A = V = I "
-                   "and d in (2, 3)", "use backend='dense' (or 'auto')")
-    if x.ndim == 3:
-        return np.stack([attention_output(model, xb, block=block) for xb in x])
-    u = np.asarray(x, dtype=np.float64)
-    u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    coef = _coefficients(model.d, float(model.beta))
+        raise fail("model", model, "is not supported by the spectral backend, which needs A = V = I, "
+                   f"d in (2, 3) and a truncation order <= {MAX_ORDER.get(model.d, 0)}",
+                   "use backend='dense' (or 'auto')")
+    if block is not None:
+        block = integer("block", block, 1, fix="pass a positive number of rows per block, or omit it")
+    coef = _checked_coefficients(model.d, model.beta)
     if model.d == 2:
-        num, den = _circle_sums(u, coef, block)
+        sums = _CircleSums(coef)
     else:
-        num, den = _sphere_sums(u, coef, block)
-    low = np.flatnonzero(~(den >= _Z_EXACT))          # also catches NaN
-    if model.normalization == "sa":
+        sums = _SphereSums.build(coef)
+    return _Spectral(model=model, dtype=np.dtype(dtype), sums=sums, block=block)
+
+
+@dataclass(frozen=True, eq=False)
+class _Spectral:
+    model: AttentionModel
+    dtype: np.dtype
+    sums: Callable[[np.ndarray, int | None], tuple[np.ndarray, np.ndarray]]
+    block: int | None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Attention output of ``x`` (n, d) or (B, n, d), evaluated at x / |x|, member by member."""
+        if x.ndim == 3:
+            return np.stack([self(xb) for xb in x])
+        model = self.model
+        beta = float(model.beta)
+        u = np.asarray(x, dtype=np.float64)
+        u = u / np.linalg.norm(u, axis=1, keepdims=True)
+        n = u.shape[0]
+        num, den = self.sums(u, self.block)
+        low = np.flatnonzero(~(den >= _Z_EXACT))          # also catches NaN
+        if low.size:                                      # rows summed exactly, exact row maximum
+            num_low, den_low, m_low = exact_sums(u[low], u.T, u, beta)
         y = num
-        y /= np.where(den > 0, den, 1.0)[:, None]
-        shift = None
-    else:
-        y = num
-        shift = np.full(u.shape[0], abs(model.beta))
-    if low.size:
-        y[low], m_low = _direct_rows(u, low, model)
-        if shift is not None:
+        if model.normalization == "sa":
+            y /= np.where(den > 0, den, 1.0)[:, None]
+            if low.size:
+                y[low] = num_low / den_low[:, None]
+            return y.astype(self.dtype, copy=False)
+        shift = np.full(n, abs(beta))
+        if low.size:
+            y[low] = num_low / n
             shift[low] = m_low
-    if shift is not None:
-        y = _scale_usa(y, shift, model)
-    return y.astype(x.dtype, copy=False)
+        return scale_usa(y, shift, 1, beta, self.dtype)
 
 
 # -- S^1 -----------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _CircleSums:
+    """The S^1 sums for the coefficients c_0..c_K of one beta."""
+
+    c: np.ndarray
+
+    def __call__(self, u: np.ndarray, block: int | None) -> tuple[np.ndarray, np.ndarray]:
+        return _circle_sums(u, self.c, block)
+
+
 def _circle_sums(u: np.ndarray, c: np.ndarray, block: int | None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Scaled (1/N) sum_j e^{beta cos - |beta|} x_j and the scaled Z_i on S^1."""
@@ -285,34 +365,50 @@ def _harmonics(u: np.ndarray, L: int, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sphere_sums(u: np.ndarray, il: np.ndarray, block: int | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scaled (1/N) sum_j e^{beta <x, x_j> - |beta|} x_j and the scaled Z_i on S^2."""
-    n = u.shape[0]
-    L = il.size - 1
-    nh = (L + 1) * (L + 2) // 2
-    b = _block(n, 2 * nh, block)
-    H = np.empty((2 * nh, b))
-    W = np.empty((n, 4))                                   # weights 1, x, y, z
-    W[:, 0] = 1.0
-    W[:, 1:] = u
-    C = np.zeros((2 * nh, 4))
-    for i0 in range(0, n, b):
-        i1 = min(n, i0 + b)
-        h = _harmonics(u[i0:i1], L, H[:, : i1 - i0])
-        C += h @ W[i0:i1]
-    C /= n
-    # D_lm = i_l eps_m C_lm (real and imaginary halves alike)
-    l_of = np.repeat(np.arange(L + 1), np.arange(1, L + 2))
-    m_of = np.arange(nh) - l_of * (l_of + 1) // 2
-    scale = il[l_of] * np.where(m_of == 0, 1.0, 2.0)
-    C *= np.concatenate([scale, scale])[:, None]
-    out = np.empty((n, 4))
-    for i0 in range(0, n, b):
-        i1 = min(n, i0 + b)
-        h = _harmonics(u[i0:i1], L, H[:, : i1 - i0]) if n > b else H[:, :n]
-        out[i0:i1] = h.T @ C
-    return out[:, 1:], out[:, 0]
+@dataclass(frozen=True, eq=False)
+class _SphereSums:
+    """The S^2 sums for the degrees 0..L of one beta, with the harmonic weights precomputed.
+
+    ``scale`` (2 H,) holds i_l eps_m for the real and the imaginary halves of the table
+    (l-major order, as :func:`_harmonics` writes it): D_lm = i_l eps_m C_lm.
+    """
+
+    L: int
+    scale: np.ndarray
+
+    @classmethod
+    def build(cls, il: np.ndarray) -> _SphereSums:
+        L = il.size - 1
+        nh = (L + 1) * (L + 2) // 2
+        l_of = np.repeat(np.arange(L + 1), np.arange(1, L + 2))
+        m_of = np.arange(nh) - l_of * (l_of + 1) // 2
+        scale = il[l_of] * np.where(m_of == 0, 1.0, 2.0)
+        _legendre_tables(L)                                # the recurrence constants, now
+        return cls(L=L, scale=np.concatenate([scale, scale])[:, None])
+
+    def __call__(self, u: np.ndarray, block: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled (1/N) sum_j e^{beta <x, x_j> - |beta|} x_j and the scaled Z_i on S^2."""
+        n = u.shape[0]
+        L = self.L
+        nh = (L + 1) * (L + 2) // 2
+        b = _block(n, 2 * nh, block)
+        H = np.empty((2 * nh, b))
+        W = np.empty((n, 4))                                   # weights 1, x, y, z
+        W[:, 0] = 1.0
+        W[:, 1:] = u
+        C = np.zeros((2 * nh, 4))
+        for i0 in range(0, n, b):
+            i1 = min(n, i0 + b)
+            h = _harmonics(u[i0:i1], L, H[:, : i1 - i0])
+            C += h @ W[i0:i1]
+        C /= n
+        C *= self.scale
+        out = np.empty((n, 4))
+        for i0 in range(0, n, b):
+            i1 = min(n, i0 + b)
+            h = _harmonics(u[i0:i1], L, H[:, : i1 - i0]) if n > b else H[:, :n]
+            out[i0:i1] = h.T @ C
+        return out[:, 1:], out[:, 0]
 
 
 # -- shared --------------------------------------------------------------------------------
@@ -320,46 +416,3 @@ def _block(n: int, width: int, block: int | None) -> int:
     if block is not None:
         return max(1, min(n, int(block)))
     return int(max(16, min(n, _BLOCK_ENTRIES // max(width, 1))))
-
-
-def _direct_rows(u: np.ndarray, rows: np.ndarray, model: AttentionModel
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact attention output of ``rows`` by direct summation, with the exact row maximum.
-
-    Returns the SA output, or for USA the output scaled by e^{-m_i} together with m_i.
-    """
-    n = u.shape[0]
-    beta = float(model.beta)
-    chunk = max(1, (1 << 20) // n)
-    y = np.empty((rows.size, u.shape[1]))
-    shift = np.empty(rows.size)
-    for r0 in range(0, rows.size, chunk):
-        r = rows[r0: r0 + chunk]
-        s = beta * (u[r] @ u.T)
-        m = s.max(axis=1)
-        s -= m[:, None]
-        np.exp(s, out=s)
-        num = s @ u
-        if model.normalization == "sa":
-            y[r0: r0 + r.size] = num / s.sum(axis=1)[:, None]
-        else:
-            y[r0: r0 + r.size] = num
-        shift[r0: r0 + r.size] = m
-    if model.normalization == "usa":
-        y /= n
-    return y, shift
-
-
-def _scale_usa(y: np.ndarray, shift: np.ndarray, model: AttentionModel) -> np.ndarray:
-    """y * e^{shift} (row-wise), raising a clear error when the result leaves the float range."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        half = np.exp(shift / 2)[:, None]
-        out = y * half * half
-    if not np.all(np.isfinite(out)):
-        i = int(np.argmax(shift))
-        raise FloatingPointError(
-            f"USA attention output overflows float64 at beta={model.beta:g}: the weights "
-            f"e^(beta <x, y>) reach e^{float(shift[i]):.4g}. Fix: use normalization='sa' "
-            "(bounded field) or lower beta; float64 holds values up to ~e^709"
-        )
-    return out
