@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/attnflow demo --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
 
 test: lint $(VENV)/.torch
 	$(BIN)/pytest -q

@@ -1,7 +1,8 @@
 """One million tokens on S^1 through the meta-stable phase (USA, beta = 5, A = V = I).
 
-The linear phase ends near t = log(N) / (2 gamma_max) = 0.37 for N = 1e6 ([B]; THEORY.md
-§5); tokens then gather into k_max = 3 clusters at the angles predicted from the initial
+The linear phase ends near t = log(N) / (2 gamma_max) = 0.37 for N = 1e6 ([B];
+docs/theory/linear-stability.md#phases-from-a-uniform-start); tokens then gather into k_max = 3
+clusters at the angles predicted from the initial
 third Fourier coefficient, which persist (meta-stability). The run uses the exact spectral
 backend (O(N K) per evaluation), writes its store as it goes (resumable), and reports the
 wall time and the peak memory.

@@ -7,7 +7,7 @@ from attnflow.meanfield import CircleSolver, ResolutionWarning
 
 
 def _gamma(k, beta, norm):
-    g = k**2 * iv(k, beta) / beta          # THEORY.md §4, d = 2
+    g = k**2 * iv(k, beta) / beta          # docs/theory/linear-stability.md#growth-rates, d = 2
     return g if norm == "usa" else g / iv(0, beta)
 
 
@@ -27,7 +27,8 @@ def test_growth_rates_closed_form():
     s = CircleSolver(5.0, 64, "usa")
     np.testing.assert_allclose(s.growth_rates()[1:9],
                                [4.867, 14.00, 18.59, 16.34, 10.79, 5.704, 2.513, 0.948],
-                               rtol=2e-3)   # THEORY-DETAILS §2.2 (measured values quoted there)
+                               # docs/theory/linear-stability.md#growth-rates (measured values quoted there)
+                               rtol=2e-3)
     assert np.argmax(s.growth_rates()) == 3
 
 

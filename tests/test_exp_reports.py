@@ -64,12 +64,14 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
     ],
     "chen2025": [
         ("W_2 decays at least at the proven rate 1/100 (mean field, d = 2, full)", "pass"),
-        ("mean-field W_2 rate = e^beta (THEORY-DETAILS §3.2 expectation, d = 2, density positive", "fail"),
+        ("mean-field W_2 rate = e^beta (docs/theory/energy-landscape.md#clustering-rates expectation, d = "
+         "2, density positive", "fail"),
         ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 2)", "pass"),
         ("W_2 decays at least at the proven rate 1/100 (mean field, d = 2, cap)", "pass"),
         ("mean-field W_2 rate = e^beta (near-Dirac, d = 2, L^2 density zero near the antipode)", "pass"),
         ("W_2 decays at least at the proven rate 1/100 (mean field, d = 3, full)", "pass"),
-        ("mean-field W_2 rate = e^beta (THEORY-DETAILS §3.2 expectation, d = 3, density positive", "fail"),
+        ("mean-field W_2 rate = e^beta (docs/theory/energy-landscape.md#clustering-rates expectation, d = "
+         "3, density positive", "fail"),
         ("mean-field W_2 rate = (d-1) e^(-beta)/2 (antipodal escape, derived here, d = 3)", "pass"),
         ("W_2 decays at least at the proven rate 1/100 (mean field, d = 3, cap)", "pass"),
         ("mean-field W_2 rate = e^beta (near-Dirac, d = 3, L^2 density zero near the antipode)", "pass"),
@@ -157,7 +159,8 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 # Rows that fail on purpose in quick mode:
-# - chen2025, "THEORY-DETAILS §3.2 expectation" (d = 2, 3): the notes' rate e^beta is not a claim of
+# - chen2025, "docs/theory/energy-landscape.md#clustering-rates expectation" (d = 2, 3): the notes' rate
+# e^beta is not a claim of
 #   [C]; from a density positive at the antipode the mean field decays at (d - 1) e^-beta / 2.
 # - bruno2024, first cluster angles: median error 0.2019 rad against the tolerance 0.2 (22 seeds).
 # - bruno2024, persistence up to t = 2: one of the 2 seeds merges (the k_max state is a saddle).

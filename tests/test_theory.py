@@ -166,7 +166,8 @@ def test_growth_rates_closed_forms(d):
 
 def test_growth_rates_selected_values():
     g = th.growth_rates(5.0, 2, 8)
-    # THEORY-DETAILS §2.2: the predicted list (to its rounding) and the measured one (particle fits)
+    # docs/theory/linear-stability.md#growth-rates: the predicted list (to its rounding) and the measured
+    # one (particle fits)
     predicted = np.array([4.867, 14.0, 18.6, 16.35, 10.79, 5.704, 2.514, 0.9487])
     half_ulp = np.array([5e-4, 5e-2, 5e-2, 5e-3, 5e-3, 5e-4, 5e-4, 5e-5])      # of the printed digits
     assert np.all(np.abs(g[1:] - predicted) <= half_ulp)
@@ -180,7 +181,7 @@ def test_growth_rates_selected_values():
     assert th.growth_rates(5.0, 3, 3)[3] == pytest.approx(9.978, abs=5e-4)
     assert th.growth_rates(5.0, 3, 3, "sa")[3] == pytest.approx(0.672, abs=5e-4)
     np.testing.assert_allclose(th.growth_rates(5.0, 3, 7)[[1, 3, 5, 7]], [4.75, 9.98, 4.47, 0.877], atol=6e-3)
-    # huge beta: USA scaled stays finite, SA -> 2/e (THEORY-DETAILS §2.2)
+    # huge beta: USA scaled stays finite, SA -> 2/e (docs/theory/linear-stability.md#the-most-unstable-degree)
     assert np.isfinite(th.growth_rates(1000.0, 2, 60, scaled=True)).all()
     assert th.growth_rates(1e4, 2, 300, "sa").max() == pytest.approx(2 / math.e, rel=0.01)
     with pytest.raises(FloatingPointError):
@@ -244,7 +245,8 @@ def _circle_mode_rate(beta, k, norm, n=256, eps=1e-6):
                          [(5.0, 3, "usa"), (5.0, 1, "usa"), (5.0, 3, "sa"), (-3.0, 1, "usa"),
                           (-3.0, 2, "usa"), (0.0, 1, "sa")])
 def test_growth_rates_match_particle_linearization_circle(beta, k, norm):
-    # derived-here rates (THEORY.md §4), incl. beta <= 0 (odd modes grow, even modes decay)
+    # derived-here rates (docs/theory/linear-stability.md#growth-rates), incl. beta <= 0 (odd modes grow,
+    # even modes decay)
     g, slope = _circle_mode_rate(beta, k, norm)
     assert slope == pytest.approx(g, rel=1e-8)          # measured <= 1.5e-9
 

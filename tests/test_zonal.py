@@ -1,6 +1,7 @@
 """Tests of the zonal (axisymmetric) mean-field solver on S^{d-1}.
 
-References are written here independently of the solver: growth rates from THEORY.md §4 in
+References are written here independently of the solver: growth rates from
+docs/theory/linear-stability.md#growth-rates in
 closed form, harmonics from scipy's Gegenbauer/Legendre polynomials, the velocity by direct
 2-D quadrature over S^2, and the circle case against CircleSolver.
 """
@@ -32,7 +33,8 @@ def _P(k, d, phi):
 
 
 def _lambda(k, beta, d):
-    """Funk-Hecke eigenvalue of e^{beta t} w.r.t. the normalized measure (THEORY-DETAILS §1.4)."""
+    """Funk-Hecke eigenvalue of e^{beta t} w.r.t. the normalized measure
+    (docs/theory/linear-stability.md#funk-hecke-eigenvalues)."""
     if d == 2:
         return iv(k, beta)
     if d == 3:
@@ -70,7 +72,8 @@ def test_harmonics_and_norms(d):
 
 def test_growth_rates_closed_form():
     np.testing.assert_allclose(zonal_growth_rates(5.0, 2, 5)[1:],
-                               [4.867, 14.00, 18.59, 16.34, 10.79], rtol=2e-3)  # THEORY-DETAILS P3
+                               # docs/theory/checklist.md#rows
+                               [4.867, 14.00, 18.59, 16.34, 10.79], rtol=2e-3)
     assert abs(zonal_growth_rates(5.0, 2, 5, "sa")[3] - 0.683) < 1e-3
     for d in (2, 3, 5):
         for norm in ("usa", "sa"):

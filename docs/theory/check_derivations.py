@@ -24,9 +24,9 @@ from scipy.special import gamma, iv, ive
 
 import attnflow as af
 from attnflow import theory
+from attnflow.backends import spectral
 from attnflow.meanfield import CircleSolver, ZonalSolver
-from attnflow.meanfield.zonal import zonal_harmonics
-from attnflow.velocity import dense, spectral
+from attnflow.theory import zonal_harmonics, zonal_harmonics_and_derivatives
 
 CHECKS: list[tuple[str, Callable[[], tuple[float, float, str]]]] = []
 
@@ -284,7 +284,7 @@ def _zonal_energy():
             r = s.rhs(c)
             lam = s.eigenvalues()
             dE = float((lam * s.h * c) @ r / beta)                       # chain rule on E(c)
-            P, dP = zonal_harmonics(s.t_nodes, s.K, d, derivative=True)
+            P, dP = zonal_harmonics_and_derivatives(s.t_nodes, s.K, d)
             f = P @ c
             U, dU = P @ (lam * c), dP @ (lam * c)
             g = dU**2 if norm == "usa" else dU**2 / U
@@ -311,10 +311,7 @@ def _zonal_circle():
 
 @check("weighted rings: polar velocity vs the d = 3 closed form")
 def _rings():
-    try:
-        from attnflow.experiments.chen2025 import ZonalParticles
-    except ImportError:                                   # the experiment may move into a package
-        from attnflow.experiments.chen2025.claims import ZonalParticles  # type: ignore
+    from attnflow.experiments.chen2025 import ZonalParticles
     beta = 1.5
     zp = ZonalParticles(beta, 3)
     rng = np.random.default_rng(11)
@@ -360,10 +357,7 @@ def _equiangular_closed():
 
 @check("equiangular layer map vs one layer-scheme step of the particles")
 def _layer_map():
-    try:
-        from attnflow.theory import equiangular_layer_map
-    except ImportError:
-        from attnflow.experiments.glpr2023 import equiangular_layer_map
+    from attnflow.theory import equiangular_layer_map
     n, err = 5, 0.0
     for norm in ("sa", "usa"):
         for beta, h in ((1.0, 0.1), (4.0, 0.05)):
@@ -510,8 +504,7 @@ def _rk4_drift():
     m = af.AttentionModel(d=3, beta=2.0, normalization="usa")
     x = af.sphere.uniform(50, 3, seed=9)
 
-    def field(z):
-        return af.sphere.tangent_project(z, dense.attention_output(m, z))
+    field = af.backends.prepare(m, x, "dense").velocity      # also off the sphere (RK stages)
 
     def drift(h):
         k1 = field(x)

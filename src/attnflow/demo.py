@@ -4,7 +4,8 @@
    to t = 1.5). The linear growth rates k^2 I_k(beta) / beta peak at k_max = 3, so the tokens
    gather into about three clusters by t ~ 0.5, which then persist (meta-stability [B]).
    The report compares the measured cluster angles with the prediction
-   (2 pi m - arg mu_hat_{k_max}(0)) / k_max from the initial Fourier coefficient (THEORY §5).
+   (2 pi m - arg mu_hat_{k_max}(0)) / k_max from the initial Fourier coefficient
+   (docs/theory/linear-stability.md#cluster-angles).
 2. **Sphere** (S^2, SA, A = V = I, beta = 1, n = 200, RK4, dt = 0.05 up to t = 10): the
    tokens synchronize into a single cluster, R(t) -> 1 [GLPR, C].
 

@@ -1,7 +1,8 @@
 """Phase detection on a run: linear, quasi-linear and clustering phases [B].
 
-A run started near the uniform measure goes through three phases (THEORY.md §5,
-THEORY-DETAILS §2.3): every Fourier / spherical-harmonic mode grows like e^{gamma_k t}
+A run started near the uniform measure goes through three phases
+(docs/theory/linear-stability.md#phases-from-a-uniform-start): every Fourier / spherical-harmonic mode grows
+like e^{gamma_k t}
 (linear phase), the k_max-fold structure persists while its amplitude becomes O(1)
 (quasi-linear phase), and the tokens gather into clusters that later merge on much longer
 time scales (clustering phase; the energy climbs a "staircase"). This package measures each

@@ -33,7 +33,7 @@ def mode_amplitudes(sol_or_x: Solution | np.ndarray, K: int, *, method: str = "a
       sum_m |(1/N) sum_i Y_km(x_i)|^2 >= 0 (the L^2 norm of the degree-k part of mu), it is
       invariant under rotations, and for d = 2 it equals |mu_hat_k|. For N iid uniform points
       E[a_k^2] = 1/N (only the diagonal i = j contributes), so a_k ~ N^{-1/2}
-      (THEORY-DETAILS §2.3).
+      (docs/theory/linear-stability.md#phases-from-a-uniform-start).
 
     Methods for d >= 3:
 

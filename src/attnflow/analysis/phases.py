@@ -70,7 +70,8 @@ class PhaseSummary:
                          "agrees": agrees, "note": note})
 
         row("leading mode of the linear phase is k_max", lin.k_max, k, k == lin.k_max,
-            "mode competition lets a neighbouring mode win in some iid runs (THEORY-DETAILS §2.5)")
+            "mode competition lets a neighbouring mode win in some iid runs "
+            "(docs/theory/linear-stability.md#mode-competition)")
         rel = abs(lin.rate_error) if np.isfinite(fit.rate) else float("nan")
         row(f"growth rate of mode {k} is gamma_{k}", float(lin.gamma[k - 1]), float(fit.rate),
             bool(rel <= 0.05) if np.isfinite(rel) else None,

@@ -2,7 +2,8 @@
 
 With A = V = I the kernel e^{beta <x, y>} is zonal and has an exact expansion in harmonics,
 so every sum over tokens j factorizes into a few "moments" of the empirical measure
-[DESIGN.md, "Choices"; THEORY.md §3]. No N x N matrix is ever formed.
+[docs/theory/spectral-summation.md; docs/theory/linear-stability.md#funk-hecke-eigenvalues]. No N x N
+matrix is ever formed.
 
 S^1 (d = 2). Write x_j = z_j = e^{i theta_j} and S_m = (1/N) sum_j z_j^m (S_{-m} = conj S_m).
 From e^{beta cos s} = sum_{k in Z} I_|k|(beta) e^{i k s} with s = theta_j - theta_i,

@@ -58,7 +58,8 @@ def predict(
             continue
         rows.append((key, "-" if value is None else (f"{value:.6g}" if isinstance(value, float)
                                                      else str(value))))
-    console.print(kv_table(f"time scales for N = {N} (THEORY.md §5)", [(k, escape(v)) for k, v in rows]))
+    title = f"time scales for N = {N} (docs/theory/linear-stability.md#phases-from-a-uniform-start)"
+    console.print(kv_table(title, [(k, escape(v)) for k, v in rows]))
 
 
 @app.command()

@@ -4,7 +4,8 @@ Particles x_1..x_N are drawn iid from an initial density rho_0 on S^1 and evolve
 USA (or SA) flow with A = V = I; the density is evolved by :class:`CircleSolver` from rho_0.
 Dobrushin's estimate bounds W_1(mu^N_t, rho_t) <= e^{C t} W_1(mu^N_0, rho_0) with
 W_1(mu^N_0, rho_0) ~ N^{-1/2} ([B] Bruno, Pasqualotto, Agazzi, arXiv 2410.23228, §3;
-THEORY.md §5). Near the uniform measure the deviation grows at the linear rate gamma_max
+docs/theory/mean-field.md#propagation-of-chaos). Near the uniform measure the deviation grows at the linear
+rate gamma_max
 instead of the Lipschitz constant C = e^beta, so the two stay close up to
 t ~ log(N) / (2 gamma_max): the measured W_1(t) for several N shows both the N^{-1/2}
 level and the log N horizon.

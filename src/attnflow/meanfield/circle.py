@@ -6,7 +6,7 @@ A probability density rho(theta) (int rho dtheta = 1) evolves by
     USA: u(theta) = int e^{beta cos(phi - theta)} sin(phi - theta) rho(phi) dphi,
     SA:  u(theta) = USA u(theta) / int e^{beta cos(phi - theta)} rho(phi) dphi
 
-(THEORY.md §2; [B] Bruno, Pasqualotto, Agazzi, arXiv 2410.23228, eq. (USA) on S^1).
+(docs/theory/mean-field.md#the-circle; [B] Bruno, Pasqualotto, Agazzi, arXiv 2410.23228, eq. (USA) on S^1).
 
 With A = V = I the field is a convolution and is computed exactly in Fourier space from
 e^{beta cos s} = I_0(beta) + 2 sum_k I_k(beta) cos(k s): writing
@@ -148,7 +148,8 @@ class CircleSolver:
     def growth_rates(self) -> np.ndarray:
         """Linear growth rates gamma_k at the uniform density for k = 0..M/2 (A = V = I).
 
-        USA: gamma_k = k^2 I_k(beta) / beta; SA: divided by I_0(beta) (THEORY.md §4);
+        USA: gamma_k = k^2 I_k(beta) / beta; SA: divided by I_0(beta)
+        (docs/theory/linear-stability.md#growth-rates);
         :func:`attnflow.theory.growth_rates` with d = 2. Raises FloatingPointError (naming
         beta and the fix) where the USA rates exceed float64.
         """

@@ -2,7 +2,7 @@
 
 A probability measure mu = f sigma on S^{d-1} (d >= 2) that depends only on the polar angle
 phi in [0, pi] from a pole e (t = cos phi = <x, e>) stays zonal under the mean-field flow
-with A = V = I (THEORY.md §2; [GLPR] arXiv 2312.10794; [C] arXiv 2504.14697):
+with A = V = I (docs/theory/zonal-solver.md#zonal-reduction; [GLPR] arXiv 2312.10794; [C] arXiv 2504.14697):
 
     d_t f + (1 / sin^{d-2} phi) d_phi( sin^{d-2}(phi) f u_phi ) = 0,
     USA: u_phi = (1 / beta) dU/dphi,    SA: u_phi = (1 / beta) (dU/dphi) / U,
@@ -22,7 +22,8 @@ even in theta are zonal).
     P_k(t) = C_k^{nu}(t) / C_k^{nu}(1),  nu = (d - 2) / 2   (d = 2: P_k(cos phi) = cos(k phi)),
 
 orthogonal in L^2(sigma) with int P_k^2 dsigma = h_k = 1 / N(d, k), N(d, k) the dimension of
-the degree-k spherical harmonics. By Funk-Hecke (THEORY-DETAILS §1.4) the potential has the
+the degree-k spherical harmonics. By Funk-Hecke (docs/theory/linear-stability.md#funk-hecke-eigenvalues)
+the potential has the
 exact coefficients U_k = lambda_k f_k,
 
     lambda_k = Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1}(beta)      (d = 2: I_k(beta)).
@@ -38,7 +39,8 @@ for USA when 3K <= 2M - 1 (the default K = (2M - 1) // 3: the "3/2 rule" de-alia
 projection conserves the mass f_0 exactly (P_0' = 0) and, for USA, makes the semi-discrete
 energy E = (1/(2 beta)) sum_k lambda_k f_k^2 h_k non-decreasing, as for the PDE.
 At the uniform state a degree-k perturbation grows at gamma_k = k(k + d - 2) lambda_k / beta
-(USA), divided by lambda_0 for SA (THEORY.md §4). Time stepping is classical RK4 of the solver
+(USA), divided by lambda_0 for SA (docs/theory/linear-stability.md#growth-rates). Time stepping is
+classical RK4 of the solver
 core (:func:`attnflow.solve.solve`, :class:`~attnflow.solve.StateStep`) with a step
 limited by a CFL number, the divergence of the field and the fastest linear rate; save times
 are hit exactly.

@@ -1,7 +1,7 @@
 """Closed-form predictions of the mean-field theory, to compare with simulations.
 
-Everything here is a formula of THEORY.md / THEORY-DETAILS.md (in the repository's
-``shared/`` notes) turned into a function with its shapes, its domain and its source, and
+Everything here is a formula derived in docs/theory/ turned into a function with its shapes,
+its domain and its source, and
 this package is the one place where each of them lives:
 
 - kernel spectra (:mod:`.kernels`): :func:`kernel_coefficients` (Funk-Hecke eigenvalues of
@@ -47,7 +47,8 @@ References
 [KPR]  Karagodin, Polyanskiy, Rigollet, "Clustering in causal attention masking",
        arXiv 2411.04990.
 
-"Derived here" marks statements that THEORY.md derives rather than reads in a paper; the
+"Derived here" marks statements that docs/theory/provenance.md#provenance-tags derives rather than reads in
+a paper; the
 tests in ``tests/test_theory.py`` check each of them numerically (quadrature, finite
 differences, particle runs with :func:`attnflow.simulate`).
 

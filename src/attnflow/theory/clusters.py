@@ -63,7 +63,7 @@ def predicted_cluster_angles(theta0: ArrayLike, beta: float, k: int | None = Non
 
         theta_m = (2 pi m - arg mu_hat_k) / k  (mod 2 pi),   m = 0..k - 1,   k = k_max(beta, 2).
 
-    [B] (their experiment code; THEORY.md §5, THEORY-DETAILS §2.3). The sign was checked with
+    [B] (their experiment code; docs/theory/linear-stability.md#cluster-angles). The sign was checked with
     particle runs (USA, beta = 5): a lattice with a small mode-3 displacement of random phase
     clusters within 0.005 rad of these angles, and 0.5 rad away from the mirrored ones
     (tests/test_theory.py). For iid uniform starts (N = 2000, seeds 0-5, rk4 dt = 0.005) the

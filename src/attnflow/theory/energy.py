@@ -161,7 +161,8 @@ def hessian_top_eigenvalue(model: AttentionModel, x: ArrayLike) -> float:
     Computes T^T H T with T an orthonormal basis of T_{x_1} S^{d-1} x ... x T_{x_n} S^{d-1}
     (the n normal directions, where H is 0, are excluded). At a critical point (grad E = 0),
     a value > 0 means the point is not a local maximum of E, so the ascent flow leaves it
-    (the non-Dirac critical points of [C], Prop. 2.1 / THEORY.md §6); a local maximum (e.g.
+    (the non-Dirac critical points of [C], Prop. 2.1 / docs/theory/energy-landscape.md#critical-points); a
+    local maximum (e.g.
     a single cluster, E = e^beta/(2 beta)) has value <= 0. A single cluster has an exact
     zero eigenvalue from the joint rotation of all tokens.
 
@@ -203,9 +204,10 @@ def clustering_rate_bounds(beta: float, normalization: Normalization = "usa") ->
         USA continuity equation; no SA statement is known to these notes.
     observed_rate : e^beta (USA) or 1 (SA): the asymptotic W_2 rate near a Dirac, from the
         linearization d theta/dt ~ -e^beta theta of the relative motion (SA divides by
-        Z ~ N e^beta). THEORY-DETAILS §3.2 [D]; checked with particle runs in the tests.
+        Z ~ N e^beta). docs/theory/energy-landscape.md#clustering-rates [D]; checked with particle runs in
+        the tests.
     pairwise_rate : 2 * observed_rate, the rate of 1 - <x_i, x_j> (equiangular: eps' ~ -2 e^beta
-        eps for USA, -2 eps for SA, THEORY-DETAILS §1.3).
+        eps for USA, -2 eps for SA, docs/theory/equiangular.md#rate-near-the-cluster).
     proven_tag, observed_tag : the provenance tags of the notes ("[V-src]", "[D]").
     beta_small_required : True; the proven rate holds only for |beta| < beta_0 (unknown).
     """
@@ -216,7 +218,7 @@ def clustering_rate_bounds(beta: float, normalization: Normalization = "usa") ->
         "proven_rate": 0.01 if usa else None,
         "proven_tag": "[V-src] Rigollet 2512.01868 restating [C] arXiv 2504.14697 (USA, mean field)",
         "observed_rate": observed,
-        "observed_tag": "[D] THEORY-DETAILS §3.2 (linearization near a Dirac)",
+        "observed_tag": "[D] docs/theory/energy-landscape.md#clustering-rates (linearization near a Dirac)",
         "pairwise_rate": 2.0 * observed,
         "beta_small_required": True,
     }

@@ -52,7 +52,7 @@ def _equi_args(beta: Any, n: Any, normalization: Any) -> tuple[float, int, bool]
 def equiangular_rhs(g: ArrayLike, beta: float, n: int, normalization: Normalization = "sa") -> np.ndarray:
     """Right-hand side of the equiangular ODE: g = <x_i, x_j> for all i != j.
 
-    If the n tokens are equiangular, they stay so, and [GLPR] (THEORY-DETAILS §1.3):
+    If the n tokens are equiangular, they stay so, and [GLPR] (docs/theory/equiangular.md#equiangular-ode):
 
         SA:  dg/dt = 2 e^{beta g} (1 - g) ((n - 1) g + 1) / (e^beta + (n - 1) e^{beta g})
                    = 2 (1 - g) ((n - 1) g + 1) / (e^{beta (1 - g)} + n - 1),

@@ -162,8 +162,9 @@ def kernel_coefficients(beta: float, d: int, K: int, *, scaled: bool = False) ->
 
     with P_k = C_k^nu / C_k^nu(1) (nu = (d - 2)/2) and omega_{d-2}/omega_{d-1} =
     Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)). d = 2: lambda_k = I_k(beta); d = 3: lambda_0 =
-    sinh(beta)/beta. THEORY.md §3 states the same eigenvalue for the unnormalized surface
-    measure (times |S^{d-1}|). Derived here (THEORY.md §3, THEORY-DETAILS §1.4); checked
+    sinh(beta)/beta. docs/theory/linear-stability.md#funk-hecke-eigenvalues states the same eigenvalue for
+    the unnormalized surface
+    measure (times |S^{d-1}|). Derived here (docs/theory/linear-stability.md#funk-hecke-eigenvalues); checked
     against quadrature in the tests.
 
     Parameters
@@ -206,7 +207,8 @@ def gegenbauer_coefficients(beta: float, d: int, K: int, *, scaled: bool = False
     """Coefficients a_k of e^{beta t} = sum_{k>=0} a_k C_k^nu(t) on [-1, 1], k = 0..K.
 
     - d >= 3, nu = (d - 2)/2 (Gegenbauer polynomials C_k^nu, ``scipy.special.eval_gegenbauer``):
-      a_k = Gamma(nu) (beta/2)^{-nu} (k + nu) I_{k+nu}(beta)    (THEORY.md §3; derived here).
+      a_k = Gamma(nu) (beta/2)^{-nu} (k + nu) I_{k+nu}(beta)
+      (docs/theory/linear-stability.md#gegenbauer-coefficients; derived here).
     - d = 2 (Chebyshev / Fourier, e^{beta cos s} = I_0 + 2 sum_k I_k cos(k s)):
       a_0 = I_0(beta), a_k = 2 I_k(beta) for k >= 1, coefficients of T_k(t).
 

@@ -100,7 +100,8 @@ class ZeroTemperatureMap:
 def zero_temperature_map(A: ArrayLike, V: ArrayLike, *, rtol: float = 1e-10) -> ZeroTemperatureMap:
     """The zero-temperature projection Pi of [L] for attention matrices (A, V).
 
-    Derivation (THEORY-DETAILS §4.1 [D], translated to attnflow's convention): the SA output
+    Derivation (docs/theory/low-temperature.md#hardmax-limit [D], translated to attnflow's convention): the
+    SA output
     of token x is the softmax mean of V y with weights e^{beta <A x, y>}. For a measure with
     full support, as beta -> infinity the Laplace principle gives
     y*(x) = argmax_{|y|=1} <A x, y> = A x/|A x|, so the hardmax field is
@@ -186,11 +187,11 @@ def zero_temperature_rate(A: ArrayLike, V: ArrayLike, *, kind: Literal["local", 
     """Exponential rate c of convergence x(t) -> Pi(x(0)) under the hardmax field [L].
 
     From tan angle(x(t), E) <= tan angle(x(0), E) exp(-(lambda_1 - lambda_2) int_0^t dt'/|A x|)
-    (THEORY-DETAILS §4.1 [D]; attnflow's A is the notes' B^T):
+    (docs/theory/low-temperature.md#convergence-rate [D]; attnflow's A is the notes' B^T):
 
     - ``"local"``: the rate near E, c = (lambda_1 - lambda_2) / max_{e in E, |e|=1} |A e|
       (= (lambda_1 - lambda_2)/|A e| when E = span(e)); e.g. A = diag(1, 4, 1),
-      V = diag(2, 1, 0.5): (4 - 2)/4 = 0.5, matching the run of THEORY-DETAILS §4.2.
+      V = diag(2, 1, 0.5): (4 - 2)/4 = 0.5, matching the run of docs/theory/low-temperature.md#worked-example.
     - ``"global"``: the uniform lower bound c >= (lambda_1 - lambda_2)/||A||_2.
 
     Raises ValueError if M = V A has no spectral gap (E is the whole space).
@@ -248,7 +249,8 @@ def optimal_time(beta: ArrayLike, C: float, c: float, prefactor: float = 1.0) ->
 
     a = prefactor sqrt(log(beta+1)/beta); setting a C e^{C t} = c e^{-c t}. To leading order
     t* ~ ln(beta/log beta)/(2 (C + c)) and the bound there ~ (log beta/beta)^{c/(2(C+c))}
-    (THEORY-DETAILS §4.1 [D]): concentration lasts up to times of order log beta.
+    (docs/theory/low-temperature.md#the-finite-beta-bound [D]): concentration lasts up to times of order
+    log beta.
 
     Returns
     -------

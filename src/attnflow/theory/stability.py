@@ -47,8 +47,9 @@ def growth_rates(beta: float, d: int, K: int, normalization: Normalization = "us
     lambda_k from :func:`attnflow.theory.kernel_coefficients`. d = 2: gamma_k = k^2 I_k(beta)/beta; d = 3:
     gamma_k = k (k + 1) sqrt(pi/(2 beta)) I_{k+1/2}(beta)/beta. gamma_0 = 0 (mass is
     conserved). [B] (the linearization; their code plots k^2 I_k/(pi beta), a different time
-    unit with the same argmax); rates and SA factor derived here (THEORY.md §4,
-    THEORY-DETAILS §2.2), checked against particle runs in the tests.
+    unit with the same argmax); rates and SA factor derived here
+    (docs/theory/linear-stability.md#growth-rates,
+    docs/theory/linear-stability.md#growth-rates), checked against particle runs in the tests.
 
     beta <= 0 (decision): the formula stays valid. beta = 0 is its limit (Kuramoto):
     gamma_1 = (d - 1)/d, gamma_k = 0 for k >= 2. For beta < 0, lambda_k(beta) =
@@ -102,7 +103,8 @@ def _auto_K(beta: float) -> int:
 def k_max(beta: float, d: int, K: int | None = None) -> int:
     """The most unstable degree k_max = argmax_{k >= 1} gamma_k (same for SA and USA).
 
-    [B]; table of THEORY-DETAILS §2.2 (d = 2: beta = 5 -> 3, 7 -> 4, 12 -> 5; k_max ~
+    [B]; table of docs/theory/linear-stability.md#the-most-unstable-degree (d = 2: beta = 5 -> 3, 7 -> 4,
+    12 -> 5; k_max ~
     sqrt(2 beta) for large beta). Computed from the exponentially scaled rates, so any beta
     works (e.g. beta = 1e4).
 
@@ -136,12 +138,14 @@ def predicted_cluster_count(beta: float, d: int) -> int:
     """Predicted number of first (meta-stable) clusters from a uniform start [B].
 
     On S^1 (d = 2) this is k_max: the k_max-periodic mode wins the linear phase and the
-    tokens gather into k_max equally spaced clusters (THEORY.md §5; [B] support it
+    tokens gather into k_max equally spaced clusters
+    (docs/theory/linear-stability.md#phases-from-a-uniform-start; [B] support it
     numerically under their Assumption 3, it is not proved). For d >= 3 the returned value
     is still k_max, but it is the degree of the dominant spherical harmonic, **not** a count
     of clusters (there is no "equally spaced" statement on S^{d-1}, d >= 3). It is a
     typical outcome, not a certainty: mode competition lets a neighbouring mode win in a
-    sizeable fraction of runs (THEORY-DETAILS §2.5: k_max wins ~ 58-82 % at beta = 5).
+    sizeable fraction of runs (docs/theory/linear-stability.md#mode-competition: k_max wins ~ 58-82 % at
+    beta = 5).
 
     Returns
     -------
@@ -157,7 +161,8 @@ def linear_phase_end(N: int, beta: float, d: int, normalization: Normalization =
 
     The degree-k content of the empirical measure has size N^{-1/2} at t = 0 (E|mu_hat_k|^2
     = 1/N on S^1) and grows like e^{gamma_k t}; the k_max mode reaches amplitude a at t_lin.
-    THEORY-DETAILS §2.3 (derived there; e.g. beta = 5, USA, N = 2e4: 0.266).
+    docs/theory/linear-stability.md#phases-from-a-uniform-start (derived there; e.g. beta = 5, USA, N =
+    2e4: 0.266).
 
     Parameters
     ----------
@@ -194,10 +199,12 @@ def time_scales(beta: float, d: int, N: int, normalization: Normalization = "usa
     gamma_max : float, gamma_{k_max} (:func:`growth_rates`).
     t_linear : float, (ln N)/(2 gamma_max), :func:`linear_phase_end` with amplitude 1.
     contraction_rate : float, the rate of W_2(mu_t, delta) -> 0 near a single cluster:
-        e^beta (USA: d theta/dt ~ -e^beta theta) or 1 (SA). THEORY-DETAILS §3.2 [D].
+        e^beta (USA: d theta/dt ~ -e^beta theta) or 1 (SA).
+        docs/theory/energy-landscape.md#clustering-rates [D].
     dobrushin_constant : float or None, C = sup|h_beta''| = e^{|beta|} (USA), the Lipschitz
         constant in Dobrushin's estimate W_1(mu^N_t, mu_t) <= e^{C t} W_1(mu^N_0, mu_0)
-        ([B]; the value e^beta on S^1 is THEORY-DETAILS §2.1 [D]; that the same sup bounds the
+        ([B]; the value e^beta on S^1 is docs/theory/mean-field.md#propagation-of-chaos [D]; that the same
+        sup bounds the
         kernel's derivative for d >= 3 is derived here). None for SA (not derived).
     chaos_horizon : float or None, ln N / C: the time up to which propagation of chaos is
         guaranteed by that estimate (None for SA).

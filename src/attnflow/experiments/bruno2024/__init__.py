@@ -1,6 +1,6 @@
 """[B] Bruno, Pasqualotto, Agazzi: emergence of meta-stable clustering in mean-field transformers.
 
-Setting of [B] (THEORY.md §4-5, THEORY-DETAILS §2): Q = K = V = I, USA normalization, tokens
+Setting of [B] (docs/theory/linear-stability.md): Q = K = V = I, USA normalization, tokens
 iid uniform on S^{d-1}. Linearizing the mean-field equation at the uniform measure, the degree-k
 harmonic grows at gamma_k = k (k + d - 2) Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1}(beta) / beta
 (d = 2: k^2 I_k(beta) / beta), and k_max = argmax_k gamma_k sets the first structure. From
@@ -17,7 +17,8 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
    started from a lattice (S^1) or a ring lattice (S^2) displaced by the same perturbation.
 2. The fitted rate of the leading mode against gamma_max (PDE, lattices, and iid starts).
 3. USA, beta = 5, iid starts: how often the first clusters number k_max (against a
-   linear-theory Monte Carlo of mode competition, THEORY-DETAILS §2.5), and their angles.
+   linear-theory Monte Carlo of mode competition, docs/theory/linear-stability.md#mode-competition), and
+   their angles.
 4. The time the leading amplitude reaches 0.3 and the time the clusters form, against ln N
    (predicted slope 1 / (2 gamma_max)), N from 10^3 to 10^6 (full mode), and whether the
    clusters survive (no merge) up to a later time.
@@ -110,8 +111,10 @@ def _run(out_dir: Path, quick: bool) -> Report:
         "figures beyond the authors' notebook) could not be read; the setting and parameters come from "
         "the notebook gbruno16/transformers-metastability/experiments.ipynb (USA on S^1, N = 2e4, explicit "
         "Euler dt = 1e-4, beta = 5 and 7; PDE by Lax-Friedrichs on 1e4 nodes) and the abstract/reviews "
-        "(THEORY-DETAILS §2). No k_max-vs-beta table was found in the paper; the predicted k_max are "
-        "attnflow.theory.k_max, which reproduce the table of THEORY-DETAILS §2.2 (derived for the notes).",
+        "(docs/theory/linear-stability.md). No k_max-vs-beta table was found in the paper; the predicted "
+        "k_max are "
+        "attnflow.theory.k_max, which reproduce the table of "
+        "docs/theory/linear-stability.md#the-most-unstable-degree (derived for the notes).",
         "Time normalization: the notebook plots k^2 I_k(beta)/(pi beta), attnflow uses gamma_k = k^2 "
         "I_k(beta)/beta, the rate of the stated ODE (checked here to 1e-6 by the PDE and 1e-5 by "
         "particles). Same argmax; a time axis in the notebook's units is pi times ours.",

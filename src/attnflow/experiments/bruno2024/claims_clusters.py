@@ -46,13 +46,15 @@ def add_claims(report: Report, cfg: Config, cluster_runs: list[dict[str, Any]], 
     report.add(compare(
         f"the first mode to reach amplitude {THRESHOLD:g} is k_max = {km} (fraction of seeds)",
         float(p.mean()), lead_frac, 2 * sd, params,
-        note="predicted: linear-theory Monte Carlo of THEORY-DETAILS §2.5 (Rayleigh initial amplitudes, "
-             f"first mode to reach {THRESHOLD:g} wins), recomputed here for each N; it reproduces the "
-             "notes' table (0.58 / 0.71 / 0.82 at N = 1e3 / 2e4 / 1e6)"))
+        note=("predicted: linear-theory Monte Carlo of docs/theory/linear-stability.md#mode-competition "
+              "(Rayleigh initial amplitudes, "
+              f"first mode to reach {THRESHOLD:g} wins), recomputed here for each N; it reproduces the "
+              "notes' table (0.58 / 0.71 / 0.82 at N = 1e3 / 2e4 / 1e6)")))
     report.add(compare(
         f"the first clusters (end of the quasi-linear phase) number k_max = {km} (fraction of seeds)",
         float(p.mean()), count_frac, 2 * sd, params,
-        note=("predicted by the same linear Monte Carlo, as THEORY-DETAILS §2.5 proposes. Counts seen: "
+        note=("predicted by the same linear Monte Carlo, as "
+              "docs/theory/linear-stability.md#mode-competition proposes. Counts seen: "
               f"{ {c: counts.count(c) for c in sorted(set(counts))} }. The first tight-cluster state is "
               "detected on a random subset of " f"{cfg.n_detect} tokens (components with >= 1% of them, "
               f"all with mean resultant >= 0.99). In {rescued} of {n_other} seeds where another mode "

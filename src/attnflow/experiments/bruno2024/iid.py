@@ -170,7 +170,8 @@ def spacing_irregularity(centers: np.ndarray) -> float:
 
 def mc_win_probability(N: int, beta: float = BETA, K: int = 16, samples: int = 100_000,
                         seed: int = 0) -> tuple[float, float]:
-    """Linear-theory Monte Carlo of mode competition (THEORY-DETAILS §2.5), and E[t_lin].
+    """Linear-theory Monte Carlo of mode competition (docs/theory/linear-stability.md#mode-competition),
+    and E[t_lin].
 
     mu_hat_k(0) of N iid uniform tokens is (to leading order) complex Gaussian with
     E|mu_hat_k|^2 = 1/N (Rayleigh amplitudes); mode k reaches THRESHOLD at

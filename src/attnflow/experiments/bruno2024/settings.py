@@ -28,13 +28,14 @@ __all__ = [
 
 #: the notebook's main case (USA on S^1, k_max = 3)
 BETA = 5.0
-#: the betas of the k_max table of THEORY-DETAILS §2.2
+#: the betas of the k_max table of docs/theory/linear-stability.md#the-most-unstable-degree
 TABLE_BETAS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 50.0, 100.0)
 #: linear-phase fits run until gamma_max t = FIT_SPAN (the fastest mode grows by e^6 ~ 400)
 FIT_SPAN = 6.0
 #: size of the perturbation of every mode in the k_max runs (PDE, lattices)
 EPS_PDE, EPS_PARTICLES = 1e-8, 1e-7
-#: amplitude that ends the linear phase (the threshold of the Monte Carlo of THEORY-DETAILS §2.5)
+#: amplitude that ends the linear phase (the threshold of the Monte Carlo of
+#: docs/theory/linear-stability.md#mode-competition)
 THRESHOLD = 0.3
 #: cluster detection (as observables.clusters: linked when <x_i, x_j> >= 1 - tol)
 CLUSTER_TOL, CLUSTER_MIN_FRACTION = 1e-2, 0.01

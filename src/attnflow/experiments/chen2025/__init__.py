@@ -2,7 +2,7 @@
 
 [C] Chen, Lin, Polyanskiy, Rigollet, "Quantitative clustering in mean-field transformer
 models", arXiv 2504.14697. Only the abstract, the theorem titles, the figure captions and
-Rigollet's restatement of the main theorem could be read (THEORY-DETAILS §3): the exact
+Rigollet's restatement of the main theorem could be read (docs/theory/energy-landscape.md#sources): the exact
 constructions of Examples 2.2/2.5/2.6, the PL constant of Theorem 2.3 and the initial profiles
 of Figure 4 were not found ([U]). Every row below is computed from runs made here; where the
 paper's own object is unknown the row says which stand-in was used.
@@ -10,7 +10,8 @@ paper's own object is unknown the row says which stand-in was used.
 Dynamics: USA with A = V = I (the continuity equation of the main theorem), i.e. the gradient
 ascent of E_beta[mu] = (1/(2 beta)) int int e^{beta <x, y>} dmu dmu, E_max = e^beta/(2 beta).
 
-Rows (THEORY.md §6, THEORY-DETAILS §3, checklist P9-P12):
+Rows (docs/theory/energy-landscape.md, docs/theory/energy-landscape.md#sources,
+docs/theory/checklist.md#rows):
 
 1. Exponential convergence at beta = 0.1 (d = 2 and 3). W_2(mu_t, delta_{x_inf}) (geodesic cost)
    is measured for (i) the mean field from L^2 densities, with a Lagrangian solver for zonal
@@ -18,10 +19,12 @@ Rows (THEORY.md §6, THEORY-DETAILS §3, checklist P9-P12):
    antipode of x_inf; checked against the Eulerian :class:`CircleSolver` / :class:`ZonalSolver`
    while those are resolved), and (ii) N quantile-sampled particles (:func:`simulate`).
    Predictions: the theorem's proven rate 1/100 (a lower bound); the near-Dirac rate e^beta
-   (THEORY-DETAILS §3.2); and, derived here, the rate (d - 1) e^{-beta}/2 of the mean field
+   (docs/theory/energy-landscape.md#clustering-rates); and, derived here, the rate (d - 1) e^{-beta}/2 of
+   the mean field
    from a density that is positive at the antipode of x_inf (mass there escapes the repelling
    antipode at rate e^{-beta} per tangent direction, so W_2^2 ~ its mass ~ e^{-(d-1) e^{-beta} t}).
-2. Non-monotone R_t^2 (their Fig. 4 uses phi(s) = e^{0.1 s}): the profile of THEORY-DETAILS §3.2
+2. Non-monotone R_t^2 (their Fig. 4 uses phi(s) = e^{0.1 s}): the profile of
+docs/theory/energy-landscape.md#order-parameter-dynamics
    [V-num], R_0^2 and d(R^2)/dt(0) by quadrature, particles (N quantile points) and the circle
    PDE; the beta = 0 (Kuramoto) control is monotone.
 3. Counterexamples: (a) antipodal atoms (7 at e, 3 at -e) are stationary for every beta;
@@ -83,18 +86,21 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "Dynamics: USA with A = V = I (the main theorem's continuity equation); W_2 uses the geodesic "
         "cost; the limit Dirac x_inf is the pole e by symmetry for the zonal mean-field runs and the final "
         "mean direction for particles.",
-        "Not found in the paper's available text ([U], THEORY-DETAILS §3): the profiles of Fig. 4, the "
+        "Not found in the paper's available text ([U], docs/theory/energy-landscape.md#sources): the "
+        "profiles of Fig. 4, the "
         "constructions of Examples 2.2, 2.5 (Fig. 1, xi = 0.7) and 2.6 (Fig. 2), the constant of the PL "
         "inequality (Thm 2.3), beta_0, C_0, T_0 of the main theorem. The rows use stand-ins and bounds "
         "derived here, and say so.",
         "Finding: from an L^2 density that is positive at the antipode of x_inf, the mean-field W_2 decays "
         "at (d - 1) e^{-beta}/2 (0.452 at d = 2, 0.905 at d = 3 for beta = 0.1), not at the near-Dirac "
-        "rate e^beta that THEORY-DETAILS §3.2 expects; e^beta holds for finite N (after the last particle "
+        "rate e^beta that docs/theory/energy-landscape.md#clustering-rates expects; e^beta holds for "
+        "finite N (after the last particle "
         "leaves the antipode) and for densities vanishing near the antipode. All are above the proven 1/100.",
         "Finding: the two-arc non-synchronization (Example 2.6 stand-in) needs only beta > ln(p/q)/2 "
         "(0.42 for masses 0.7/0.3) for narrow arcs and a little more for wide ones (arcs of half-width "
         "0.5 still synchronize at beta = 0.45), not beta >= 10 as the notes guessed.",
-        "Finding: the non-monotone profile of THEORY-DETAILS §3.2 is reflection-symmetric; its mean field "
+        "Finding: the non-monotone profile of docs/theory/energy-landscape.md#order-parameter-dynamics is "
+        "reflection-symmetric; its mean field "
         "tends to two antipodal clusters and synchronizes only through the rotational instability "
         "(rate e^{-beta}), which in a particle run is seeded by rounding; the min of R^2 is therefore "
         "much deeper and later than the notes' 6.7e-4 at t ~ 6 (that value likely came from a less "

@@ -80,8 +80,9 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
             cases.append(f"d={d} beta={beta:g}")
     par = "7 particles at e, 3 at -e; USA; d = 2, 3; beta = 0.1, 1, 5; RK4 dt = 0.05, t <= 50"
     rep.add(compare("antipodal atoms are stationary: max_i norm(v_i) = 0", 0.0, vmax, 1e-15, par,
-                    note="sin(pi) = 0: P_x(+-x) = 0 exactly (THEORY-DETAILS §3.2 [D]); the paper's "
-                         "Example 2.5 (Fig. 1, xi = 0.7) was not found [U], this is a stand-in"))
+                    note=("sin(pi) = 0: P_x(+-x) = 0 exactly "
+                          "(docs/theory/energy-landscape.md#clustering-rates [D]); the paper's "
+                          "Example 2.5 (Fig. 1, xi = 0.7) was not found [U], this is a stand-in")))
     rep.add(compare("antipodal atoms never synchronize: R(t) = 2p - 1 = 0.4", 0.4, 0.4 + rdev, 1e-12, par,
                     note="measured = 0.4 + max_t |R(t) - 0.4| over all cases; a 1e-6 perturbation does "
                          f"synchronize (R(50) = {res['atoms_R_pert'][-1]:.4f} at d = 2, beta = 1): "

@@ -31,7 +31,8 @@ __all__ = ["add_claims"]
 
 def _r2_quadrature(rho: np.ndarray, beta: float) -> tuple[float, float]:
     """R_0^2 = |m|^2 and d(R^2)/dt = 2 <m, int int e^{beta<x,y>} (1 - <x,y>) x dmu dmu> (USA,
-    THEORY-DETAILS §3.2 [D]) for a density on the periodic grid (trapezoid rule, spectrally
+    docs/theory/energy-landscape.md#order-parameter-dynamics [D]) for a density on the periodic grid
+    (trapezoid rule, spectrally
     accurate for smooth densities)."""
     M = rho.size
     h = 2 * np.pi / M
@@ -57,7 +58,8 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
     M = cfg.M_r2
     th = 2 * np.pi * np.arange(M) / M
     profiles = {
-        "A": (math.pi, 50.0, "f0 ~ 0.5 G(0, 0.05) + 0.5 G(pi, 0.4) (THEORY-DETAILS §3.2 [V-num])"),
+        "A": (math.pi, 50.0, "f0 ~ 0.5 G(0, 0.05) + 0.5 G(pi, 0.4) "
+                             "(docs/theory/energy-landscape.md#clustering-rates [V-num])"),
         "B": (math.pi - 1e-3, 30.0, "as A with the broad bump centred at pi - 1e-3 (symmetry broken)"),
     }
     res: dict = {}
@@ -87,7 +89,8 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
         rep.add(compare(f"profile {key}: d(R^2)/dt at t = 0, quadrature vs particles", d0, dr2[0], 0.02, par,
                         relative=True,
                         note="d(R^2)/dt = 2 <m, int int e^{beta<x,y>}(1 - <x,y>) x dmu dmu> "
-                             "(THEORY-DETAILS §3.2 [D]); particles: 2 <m, mean_i v_i>"))
+                             "(docs/theory/energy-landscape.md#clustering-rates [D]); particles: 2 <m, "
+                             "mean_i v_i>"))
         i_min = int(np.argmin(r2))
         nonmono = bool(r2[i_min] < r2[0] and r2[-1] > 0.99)
         rep.add(check(f"profile {key}: R_t^2 non-monotone (dips below R_0^2, then -> 1)",
@@ -120,7 +123,8 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
                       f"min_t d(R^2)/dt = {dr2k.min():.3g}; R^2: {r2k[0]:.3g} -> {r2k[-1]:.4f}",
                       bool(dr2k.min() >= -1e-12 and np.all(np.diff(r2k) >= -1e-12)),
                       "USA, beta = 0, same particles, RK4 dt = 0.1",
-                      note="beta = 0: d(R^2)/dt = 2 (|m|^2 - int <x, m>^2 dmu) >= 0 (THEORY-DETAILS §3.2)"))
+                      note=("beta = 0: d(R^2)/dt = 2 (|m|^2 - int <x, m>^2 dmu) >= 0 "
+                            "(docs/theory/energy-landscape.md#clustering-rates)")))
         if key == "A":
             my = np.abs(m[:, 1])
             sel = np.flatnonzero((ts >= 10.0) & (my > 1e-13) & (my < 1e-4))

@@ -81,10 +81,12 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
                 rep.add(compare(f"mean-field W_2 rate = e^beta (near-Dirac, d = {d}, L^2 density zero "
                                 "near the antipode)", near_dirac, rate, 0.005, f"{par}; {dens}",
                                 relative=True,
-                                note="near a Dirac d theta/dt ~ -e^beta theta (THEORY-DETAILS §3.2 [D]); "
-                                     "tolerance 0.5 %: O(W_2^2) corrections and the fit window"))
+                                note=("near a Dirac d theta/dt ~ -e^beta theta "
+                                      "(docs/theory/energy-landscape.md#clustering-rates [D]); "
+                                      "tolerance 0.5 %: O(W_2^2) corrections and the fit window")))
             else:
-                rep.add(compare(f"mean-field W_2 rate = e^beta (THEORY-DETAILS §3.2 expectation, d = {d}, "
+                rep.add(compare(f"mean-field W_2 rate = e^beta "
+                                f"(docs/theory/energy-landscape.md#clustering-rates expectation, d = {d}, "
                                 "density positive at the antipode)", near_dirac, rate, 0.05,
                                 f"{par}; {dens}", relative=True,
                                 note="fails by design of the data: the notes expect e^{-1.105 t} at "

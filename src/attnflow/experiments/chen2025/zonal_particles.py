@@ -22,7 +22,8 @@ class ZonalParticles:
 
     A zonal measure on S^{d-1} (d >= 3) made of rings {x : <x, e> = cos phi_j} with masses w_j,
     or on S^1 (d = 2) of symmetric atom pairs at +-phi_j, is transported by the mean-field
-    field (THEORY.md §2) as a whole: each ring moves along the meridians with the polar velocity
+    field (docs/theory/zonal-solver.md#weighted-rings) as a whole: each ring moves along the meridians with
+    the polar velocity
 
         u(phi) = (1/beta) dU/dphi = -(sin phi / beta) sum_k lambda_k N_k c_k P_k'(cos phi),
         c_k = sum_j w_j P_k(cos phi_j),

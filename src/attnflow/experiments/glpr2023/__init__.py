@@ -2,8 +2,8 @@
 
 [GLPR] Geshkovski, Letrouit, Polyanskiy, Rigollet, "A mathematical perspective on transformers",
 arXiv 2312.10794. The paper's text could not be read here beyond its table of contents (a short
-search of the stored pages found no figure captions); the setups below follow THEORY.md §1/§8,
-THEORY-DETAILS §1.3 and the authors' public reference code (``sphere.py`` and
+search of the stored pages found no figure captions); the setups below follow docs/theory/equiangular.md,
+docs/theory/equiangular.md#equiangular-ode and the authors' public reference code (``sphere.py`` and
 ``phase-diagrams.py`` of their repository), whose conventions are reproduced explicitly.
 
 The reference code's layer (both scripts): with tokens as rows of M,
@@ -21,13 +21,13 @@ Parts (every row is computed from the runs made here):
    larger beta they first gather into several clusters that persist over long times
    (metastability) before merging. Rows: beta = 1 ends in one cluster; beta = 5 sits in a
    multi-cluster plateau that lasts from t = 15 to t = 30.
-2. Equiangular reduction (THEORY.md §8, THEORY-DETAILS §1.3): from x_i = e_i in R^32 (n = d =
+2. Equiangular reduction (docs/theory/equiangular.md#equiangular-ode): from x_i = e_i in R^32 (n = d =
    32) the tokens stay equiangular, g = <x_i, x_j> follows the SA/USA ODE, and
    :func:`attnflow.theory.equiangular_clustering_time` (1 - g <= 1e-2) is compared with an RK4
    particle run (relative tolerance 1e-3). The layer scheme keeps the configuration equiangular
    too, and maps g to an explicit F_eta(g) (:func:`attnflow.theory.equiangular_layer_map`): its
    clustering time is compared with a layer-scheme particle run, and its shift against the ODE,
-   first order in eta (THEORY.md §1), is measured.
+   first order in eta (docs/theory/equiangular.md#layer-scheme-versus-flow), is measured.
 3. Random matrices, d = 128, n = 32 (``phase-diagrams.py``): SA, layer scheme eta = 0.1,
    t <= 30, iid uniform tokens, clustering density = fraction of pairs with <x_i, x_j> > 0.999
    (:func:`attnflow.observables.clustering_density` with tol = 1e-3, the code's threshold).
@@ -122,7 +122,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "Layer-scheme time shift against the ODE at eta = 0.1 (equiangular, n = 32): "
         + ", ".join(f"{r['norm'].upper()} beta = {r['beta']:g} (eta = {r['h']:.3g}): "
                     f"{100 * (r['T_layer'] - r['T_ode']) / r['T_ode']:.1f}%" for r in equi["rows"])
-        + ". THEORY.md §1 quotes about 6-11% at h = 0.1.",
+        + ". docs/theory/equiangular.md#layer-scheme-versus-flow quotes about 6-11% at h = 0.1.",
         "Wall times: " + ", ".join(f"{k} {v:.1f} s" for k, v in walls.items()) + ".",
     ]
     return rep

@@ -2,10 +2,11 @@
 
 [L] Alcalde, Bungert, Riedl, Roith, "Quantifying concentration phenomena of mean-field
 transformers in the low-temperature regime", arXiv 2605.10931. Only the abstract and secondary
-digests could be read (THEORY-DETAILS §4): the paper's own matrices, N, beta, d and T were not
-found, so this experiment uses the example of THEORY-DETAILS §4.2.
+digests could be read (docs/theory/low-temperature.md#sources): the paper's own matrices, N, beta, d and T
+were not
+found, so this experiment uses the example of docs/theory/low-temperature.md#worked-example.
 
-Setting (THEORY-DETAILS §4.2). d = 3, queries Q = I, keys K = diag(1, 4, 1), values
+Setting (docs/theory/low-temperature.md#worked-example). d = 3, queries Q = I, keys K = diag(1, 4, 1), values
 V = diag(2, 1, 0.5), SA (softmax) normalization. attnflow's score is beta <A x_i, x_j> with
 A = K^T Q (see :mod:`attnflow.model`), so A = diag(1, 4, 1); the notes write the logit as
 beta <B^T x, y> with B = Q^T K = diag(1, 4, 1), so their M = V B^T is attnflow's M = V A =
@@ -32,7 +33,8 @@ Rows (every value comes from the runs made here):
    sqrt(log(beta+1)/beta) on the same betas (the error decays at least as fast as the bound's
    scaling), (b) it is -1 within 0.15. To see the continuum error rather than the finite-N
    sampling noise, x_0 is a (randomly rotated) Fibonacci lattice, a low-discrepancy stand-in for
-   uniform rho_0. With iid uniform x_0 the error has a floor ~ N^{-1/2} (THEORY-DETAILS §4.2
+   uniform rho_0. With iid uniform x_0 the error has a floor ~ N^{-1/2}
+   (docs/theory/low-temperature.md#the-finite-beta-bound
    table); row (c) checks that floor's N^{-1/2} scaling at the largest beta.
 4. terminal phase: after the dip the tokens leave +-e_2 and align with V's top eigenvector
    e_1: mean |<x, e_1>| at the final time is compared with 1; the exit time (mean |<x, e_2>|
@@ -106,7 +108,8 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     rep.figures += figures(out, rep.data, errors, ex.c, sa["states"], ts, ex.e2)
     rep.notes += [
         "[L]'s own matrices, N, beta, d and T were not found (only the abstract and digests could be read); "
-        "the setting is THEORY-DETAILS §4.2's example, with attnflow's A = K^T Q = diag(1,4,1).",
+        "the setting is docs/theory/low-temperature.md#worked-example's example, with attnflow's A = K^T "
+        "Q = diag(1,4,1).",
         "The notes' run (§4.2, N = 600, RK2) gives mean |x - Pi(x_0)| = 0.134, 0.0178, 0.00241 at "
         "t = 4, 8, 12; here (N = {}, RK4): {:.4g}, {:.4g}, {:.4g}.".format(
             P["n_zero"], *[float(dist_z[np.argmin(np.abs(tz - s))]) for s in (4.0, 8.0, 12.0)]),

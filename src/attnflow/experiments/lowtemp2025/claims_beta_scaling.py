@@ -54,7 +54,8 @@ def add_claims(rep: Report, P: dict, ex: Example) -> tuple[np.ndarray, dict[str,
     rep.add(compare(
         "finite-beta error at fixed t ~ 1/beta for smooth rho_0 (O(1/kappa) von Mises-Fisher bias): "
         "exponent -1", -1.0, expo, 0.15, err_par,
-        note="THEORY-DETAILS §4.1/§4.2 [D]: an expectation of the notes, not of [L]."))
+        note=("docs/theory/low-temperature.md#the-finite-beta-bound [D]: an expectation of the notes, not "
+              "of [L].")))
     n_lo, n_hi = P["n_err_iid"]
     floor_ratio = errors[f"iid N={n_lo}"][-1] / errors[f"iid N={n_hi}"][-1]
     rep.add(compare(
@@ -65,6 +66,7 @@ def add_claims(rep: Report, P: dict, ex: Example) -> tuple[np.ndarray, dict[str,
         f"t = {T_ERR:g}",
         relative=True,
         note=f"iid errors: N={n_lo}: {np.round(errors[f'iid N={n_lo}'], 5).tolist()}, N={n_hi}: "
-             f"{np.round(errors[f'iid N={n_hi}'], 5).tolist()} (THEORY-DETAILS §4.2: the floor is a "
+             f"{np.round(errors[f'iid N={n_hi}'], 5).tolist()} "
+             f"(docs/theory/low-temperature.md#the-finite-beta-bound: the floor is a "
              "finite-N effect)."))
     return betas_e, errors

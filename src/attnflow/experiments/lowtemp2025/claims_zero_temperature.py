@@ -31,7 +31,8 @@ def add_claims(rep: Report, P: dict, ex: Example) -> dict[str, np.ndarray]:
         "c = (lambda_1 - lambda_2)/norm(A e) of M = V A", c_pred, c_meas, 0.03,
         f"{mats}; N = {P['n_zero']} iid uniform, RK4 dt = 0.01, fit of log mean distance on "
         f"t in [{ZERO_FIT[0]:g}, {ZERO_FIT[1]:g}]", relative=True,
-        note="THEORY-DETAILS §4.1 [D]: M = diag(2,4,0.5), E = span(e_2), c = (4 - 2)/4 = 0.5."))
+        note=("docs/theory/low-temperature.md#projection-and-push-forward [D]: M = diag(2,4,0.5), E = "
+              "span(e_2), c = (4 - 2)/4 = 0.5.")))
     rep.add(compare(
         "zero-temperature limit is Pi # mu_0 = p delta_{e_2} + (1-p) delta_{-e_2}: "
         "W_1(mu^inf_T, Pi # mu_0) -> 0",

@@ -1,4 +1,5 @@
-"""The example setting of the [L] reproduction (THEORY-DETAILS §4.2) and the run sizes per mode.
+"""The example setting of the [L] reproduction (docs/theory/low-temperature.md#worked-example) and the run
+sizes per mode.
 
 - :func:`example_matrices`: (A, V) in attnflow's convention A = K^T Q;
 - :class:`Example` / :func:`example`: the matrices with the zero-temperature map Pi, its axis
@@ -33,7 +34,8 @@ ZERO_FIT = (6.0, 12.0)  # window of the zero-temperature rate fit
 
 
 def example_matrices() -> tuple[np.ndarray, np.ndarray]:
-    """(A, V) of THEORY-DETAILS §4.2 in attnflow's convention: Q = I, K = diag(1, 4, 1), A = K^T Q."""
+    """(A, V) of docs/theory/low-temperature.md#worked-example in attnflow's convention: Q = I, K = diag(1,
+    4, 1), A = K^T Q."""
     Q = np.eye(3)
     K = np.diag([1.0, 4.0, 1.0])
     return K.T @ Q, np.diag([2.0, 1.0, 0.5])
@@ -60,7 +62,7 @@ def fibonacci_sphere(n: int, seed: int = 0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Example:
-    """The example of THEORY-DETAILS §4.2 with its zero-temperature predictions.
+    """The example of docs/theory/low-temperature.md#worked-example with its zero-temperature predictions.
 
     Attributes
     ----------
@@ -82,7 +84,7 @@ class Example:
 
 
 def example() -> Example:
-    """The :class:`Example` of THEORY-DETAILS §4.2."""
+    """The :class:`Example` of docs/theory/low-temperature.md#worked-example."""
     A, V = example_matrices()
     Pi = zero_temperature_map(A, V)
     e2 = Pi.basis[:, 0] * np.sign(Pi.basis[np.argmax(np.abs(Pi.basis[:, 0])), 0])
