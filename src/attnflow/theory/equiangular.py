@@ -31,6 +31,7 @@ __all__ = [
     "equiangular_layer_time",
     "equiangular_rhs",
     "equiangular_solution",
+    "initial_correlation",
 ]
 
 
@@ -74,7 +75,8 @@ def equiangular_rhs(g: ArrayLike, beta: float, n: int, normalization: Normalizat
     return -_eps_rate(1.0 - g, beta, n, usa)
 
 
-def _g0(g0: Any, n: int, name: str = "g0") -> float:
+def initial_correlation(g0: Any, n: int, name: str = "g0") -> float:
+    """``g0`` checked as the common inner product of n equiangular unit vectors: [-1/(n-1), 1]."""
     g0 = finite_float(name, g0, fix="pass an inner product in [-1/(n-1), 1], e.g. 0.0")
     lo = -1.0 / (n - 1)
     if not lo - 1e-15 <= g0 <= 1.0:
@@ -133,7 +135,7 @@ def equiangular_solution(t: ArrayLike, beta: float, n: int, normalization: Norma
     float64 array of the shape of ``t``.
     """
     beta, n, usa = _equi_args(beta, n, normalization)
-    g0 = _g0(g0, n)
+    g0 = initial_correlation(g0, n)
     t_arr = real_array("t", t, fix="pass times t >= 0")
     if np.any(t_arr < 0):
         raise fail("t", t, "must be >= 0", "pass times t >= 0")
@@ -169,7 +171,7 @@ def equiangular_clustering_time(beta: float, n: int, normalization: Normalizatio
     float >= 0 (0 if already 1 - g0 <= threshold).
     """
     beta, n, usa = _equi_args(beta, n, normalization)
-    g0 = _g0(g0, n)
+    g0 = initial_correlation(g0, n)
     thr = _threshold(threshold, n)
     eps0 = 1.0 - g0
     if eps0 <= thr:
@@ -248,7 +250,7 @@ def equiangular_layer_map(g: float, beta: float, n: int, h: float, normalization
     float, the common inner product after the layer.
     """
     beta, n, h, usa = _layer_args(beta, n, h, normalization)
-    return _layer_step(_g0(g, n, "g"), beta, n, h, usa)
+    return _layer_step(initial_correlation(g, n, "g"), beta, n, h, usa)
 
 
 def equiangular_layer_time(beta: float, n: int, h: float, normalization: Normalization = "sa",
@@ -275,7 +277,7 @@ def equiangular_layer_time(beta: float, n: int, h: float, normalization: Normali
     from ..analysis.measures import level_crossing  # analysis imports theory: imported here
 
     beta, n, h, usa = _layer_args(beta, n, h, normalization)
-    g = _g0(g0, n)
+    g = initial_correlation(g0, n)
     thr = _threshold(threshold, n)
     max_steps = integer("max_steps", max_steps, 1, fix="pass a number of layers, e.g. max_steps=10**7")
     k = 0

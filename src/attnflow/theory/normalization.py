@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike
 from ..validation import choice, fail, finite_float, integer, real_array
 from ..validation import normalization as check_normalization
 from ._args import Normalization, inverse_temperature
-from .equiangular import _g0
+from .equiangular import initial_correlation
 
 __all__ = ["SCHEMES", "EquiangularLaw", "SchemeSolution", "equiangular_asymptotics",
            "equiangular_scheme_rhs", "equiangular_scheme_solution"]
@@ -220,7 +220,7 @@ def _r0(r0: Any, scheme: str) -> float:
 
 
 def _rho0(rho0: Any, n: int) -> float:
-    rho0 = _g0(rho0, n, "rho0")
+    rho0 = initial_correlation(rho0, n, "rho0")
     if rho0 == 1.0:
         raise fail("rho0", rho0, "is the single cluster (1 - rho = 0 forever)", "pass rho0 < 1")
     return rho0
