@@ -26,11 +26,13 @@ from .model import AttentionModel
 from .solve import Monitor, field_scale
 from .validation import fail
 
-__all__ = ["ENERGY_CHECK_PAIRS", "ENERGY_RTOL", "EnergyCheck", "NumericalWarning", "StepSizeWarning",
-           "check_step", "estimate_memory"]
+__all__ = ["ENERGY_CHECK_MEMBERS", "ENERGY_CHECK_PAIRS", "ENERGY_RTOL", "EnergyCheck", "NumericalWarning",
+           "StepSizeWarning", "check_step", "estimate_memory"]
 
 #: relative decrease of the energy between saves that counts as a numerical failure
 ENERGY_RTOL = 1e-9
+#: batch members whose energy is checked when the energy was not asked for (the check's cost)
+ENERGY_CHECK_MEMBERS = 4
 #: below this many pair interactions per save (B n^2) the energy is checked even if not asked for
 ENERGY_CHECK_PAIRS = 1 << 24
 
@@ -115,6 +117,8 @@ class EnergyCheck(Monitor):
             e = np.atleast_1d(np.asarray(values["energy"], dtype=np.float64))
             with np.errstate(divide="ignore", invalid="ignore"):
                 return e if beta == 0 else np.sign(beta) * np.log(np.abs(e))
+        if y.ndim == 3:
+            y = y[:ENERGY_CHECK_MEMBERS]          # a sample of the batch: a too large step shows in any
         if beta == 0:
             return np.atleast_1d(np.asarray(energy(self.model, y), dtype=np.float64))
         return np.sign(beta) * np.atleast_1d(np.asarray(log_energy(self.model, y), dtype=np.float64))

@@ -28,6 +28,7 @@ import numpy as np
 
 from ._version import __version__
 from .health import (
+    ENERGY_CHECK_MEMBERS,
     ENERGY_CHECK_PAIRS,
     EnergyCheck,
     NumericalWarning,
@@ -319,7 +320,8 @@ class _Simulation:
         check = None
         if self.model.gradient_flow and self.prev is None and self.start is None:
             asked = self.obs_fns.get("energy") is OBSERVABLES["energy"]
-            pairs = self.x.shape[-2] ** 2 * (self.x.shape[0] if self.x.ndim == 3 else 1)
+            members = min(self.x.shape[0], ENERGY_CHECK_MEMBERS) if self.x.ndim == 3 else 1
+            pairs = self.x.shape[-2] ** 2 * members
             if asked or pairs <= ENERGY_CHECK_PAIRS:
                 check = EnergyCheck(self.model, asked)
                 monitors.append(check)
