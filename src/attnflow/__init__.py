@@ -14,7 +14,8 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .model import AttentionModel, random_matrices
+from .ensembles import random_matrices
+from .model import AttentionModel
 from .solution import Solution
 
 #: public name -> (module, attribute) imported on first access; attribute None = the module itself

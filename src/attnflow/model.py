@@ -1,4 +1,4 @@
-"""The attention model: dimension, inverse temperature, attention matrices, normalization.
+"""The attention model: dimension, inverse temperature, attention matrices, and the variants.
 
 One attention layer with a residual connection and normalization is one time step of
 
@@ -11,6 +11,12 @@ Convention for A. attnflow's score is beta <A x_i, x_j>. A layer with queries Q 
 K x_j scores <Q x_i, K x_j> = <x_i, Q^T K x_j> = <K^T Q x_i, x_j>, so A = K^T Q, the transpose
 of the product Q^T K that the papers write. The two coincide when Q^T K is symmetric (the
 gradient-flow case); otherwise pass ``A = (Q.T @ K).T``. :func:`random_matrices` does this.
+
+Variants (docs/theory/normalization.md, docs/theory/long-context.md, docs/theory/causal.md):
+``layernorm`` (where the normalization sits: post, pre, peri, nGPT, Mix-LN, sqrt-scaling; the
+fields are in :mod:`attnflow.schemes`), ``heads`` (H heads, A and V as (H, d, d) stacks, the
+attention output is the sum of the heads'), ``mask="causal"`` (token i attends to j <= i) and
+``beta="log"`` with ``gamma`` (beta_n = gamma log n for n tokens).
 """
 
 from __future__ import annotations
@@ -22,21 +28,45 @@ from typing import Literal
 
 import numpy as np
 
+from .ensembles import ENSEMBLES, random_matrices
 from .fields import Field
-from .manifolds import Sphere
-from .validation import fail, finite_float, square_matrix
+from .manifolds import Euclidean, Manifold, Sphere
+from .validation import choice, fail, finite_float, integer, real_array
 
-__all__ = ["ENSEMBLES", "AttentionModel", "random_matrices"]
+__all__ = ["ENSEMBLES", "LAYERNORMS", "MASKS", "AttentionModel", "random_matrices"]
 
 Normalization = Literal["sa", "usa"]
-ENSEMBLES = ("ginibre", "goe", "wigner", "qk")
+#: where the normalization sits (docs/theory/normalization.md): "post" keeps tokens on the sphere
+LAYERNORMS = ("post", "pre", "peri", "ngpt", "mix", "sqrt")
+#: the schemes whose tokens stay on the unit sphere (the others live in R^d, x = r theta)
+SPHERICAL_LAYERNORMS = ("post", "ngpt")
+MASKS = (None, "causal")
+
+
+def _matrices(name: str, value, d: int) -> np.ndarray | None:
+    """None, a (d, d) matrix or an (H, d, d) stack of finite real matrices (read-only float64)."""
+    if value is None:
+        return None
+    arr = real_array(name, value, fix=f"pass a ({d}, {d}) array, an (H, {d}, {d}) stack of heads, or None",
+                     finite=False)
+    if arr.ndim not in (2, 3) or arr.shape[-2:] != (d, d) or (arr.ndim == 3 and arr.shape[0] == 0):
+        raise fail(name, value, f"has shape {arr.shape} but the model has d={d}",
+                   f"pass a ({d}, {d}) array, an (H, {d}, {d}) stack with H >= 1, or None for the identity")
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise fail(name, value, f"has a non-finite entry at {bad}",
+                   "replace NaN/inf entries with finite values")
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0].copy()                          # one head: the single-head model, bit for bit
+    arr.setflags(write=False)
+    return arr
 
 
 @dataclass(frozen=True, eq=False)
 class AttentionModel(Field):
-    """A frozen, validated attention model on S^{d-1}; a field on (S^{d-1})^n.
+    """A frozen, validated attention model on S^{d-1}; a field on (S^{d-1})^n (or (R^d)^n).
 
-    As a :class:`attnflow.fields.Field`, ``model.rhs(t, x)`` is the velocity P_x y(x) (the
+    As a :class:`attnflow.fields.Field`, ``model.rhs(t, x)`` is the model's velocity (the
     backend chosen per call) and ``model.field(x, backend)`` prepares the evaluator once for
     states like ``x`` (what :func:`attnflow.simulate` integrates).
 
@@ -44,112 +74,232 @@ class AttentionModel(Field):
     ----------
     d : int
         Ambient dimension; tokens live on S^{d-1} in R^d (d >= 2).
-    beta : float
-        Inverse temperature; any finite value (negative allowed, 0 is uniform attention).
-    A : (d, d) array or None
+    beta : float or "log"
+        Inverse temperature; any finite value (negative allowed, 0 is uniform attention), or
+        "log" for beta_n = gamma log n with n the number of tokens (long-context scaling,
+        Chen-Lin-Polyanskiy-Rigollet arXiv 2510.05554; needs ``gamma``).
+    A : (d, d) or (H, d, d) array, or None
         The score matrix: token i weighs token j by exp(beta <A x_i, x_j>), so A = K^T Q
         for queries Q x_i and keys K x_j (the transpose of the papers' Q^T K; see the module
-        docstring). None means the identity.
-    V : (d, d) array or None
-        The value matrix. None means the identity.
+        docstring). A stack gives one matrix per head. None means the identity.
+    V : (d, d) or (H, d, d) array, or None
+        The value matrix (a stack: one per head, the output projection folded in). None: the
+        identity. A single matrix (or None) next to a stack is shared by every head.
     normalization : {"sa", "usa"}
         "sa": weights divided by their sum (softmax); "usa": divided by the token count N.
+    layernorm : {"post", "pre", "peri", "ngpt", "mix", "sqrt"}
+        Where the layer normalization sits (:mod:`attnflow.schemes`); "post" is the model of the
+        seed papers, tokens on the sphere.
+    mask : None or "causal"
+        "causal": token i attends to the tokens j <= i (the first token never moves under SA).
+    heads : int or None
+        The number of heads; None infers it from the stacks (1 without one). Checked against
+        the stacks when given.
+    gamma : float or None
+        beta_n = gamma log n when ``beta="log"`` (required then, refused otherwise).
+    t_switch : float or None
+        Mix-LN: post-LN for t < t_switch, pre-LN afterwards (required for "mix" only).
+    alpha : float or None
+        nGPT's step multiplier (dtheta/dt = alpha P_theta A/|A|); default 1 for "ngpt" only.
 
     Examples
     --------
     >>> m = AttentionModel(d=3, beta=1.0, normalization="sa")
     >>> m.identity
     True
+    >>> AttentionModel(d=3, beta=1.0, layernorm="pre").layernorm
+    'pre'
     """
 
     d: int
-    beta: float
+    beta: float | str
     A: np.ndarray | None = None
     V: np.ndarray | None = None
     normalization: Normalization = "sa"
     name: str = dataclass_field(default="", compare=False)
+    layernorm: str = "post"
+    mask: str | None = None
+    heads: int | None = None
+    gamma: float | None = None
+    t_switch: float | None = None
+    alpha: float | None = None
 
     def __post_init__(self) -> None:
-        d = self.d
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
-            raise fail("d", d, "must be an integer >= 2", "pass d=2 for the circle, d=3 for S^2, ...")
-        object.__setattr__(self, "d", int(d))
-        beta = finite_float("beta", self.beta, fix="pass a finite inverse temperature, e.g. beta=1.0")
-        object.__setattr__(self, "beta", beta)
-        A = square_matrix("A", self.A, self.d)
-        V = square_matrix("V", self.V, self.d)
-        object.__setattr__(self, "A", A)
-        object.__setattr__(self, "V", V)
-        if self.normalization not in ("sa", "usa"):
-            raise fail("normalization", self.normalization, "is not a known normalization",
-                       'use "sa" (softmax) or "usa" (unnormalized, divided by N)')
+        set_ = object.__setattr__
+        d = integer("d", self.d, 2, fix="pass d=2 for the circle, d=3 for S^2, ...")
+        set_(self, "d", d)
+        if isinstance(self.beta, str):
+            if self.beta != "log":
+                raise fail("beta", self.beta, "is neither a number nor \"log\"",
+                           'pass a finite inverse temperature, or beta="log" with gamma for beta_n = '
+                           "gamma log n")
+            if self.gamma is None:
+                raise fail("gamma", None, 'is required with beta="log" (beta_n = gamma log n)',
+                           "pass gamma=1.0")
+            set_(self, "gamma", finite_float("gamma", self.gamma, fix="pass a positive gamma", positive=True))
+        else:
+            set_(self, "beta", finite_float("beta", self.beta, fix="pass a finite inverse temperature, "
+                                            "e.g. beta=1.0"))
+            if self.gamma is not None:
+                raise fail("gamma", self.gamma, 'is used only with beta="log"',
+                           'drop gamma, or pass beta="log"')
+        A, V = _matrices("A", self.A, d), _matrices("V", self.V, d)
+        set_(self, "A", A)
+        set_(self, "V", V)
+        stacks = {m.shape[0] for m in (A, V) if m is not None and m.ndim == 3}
+        if len(stacks) > 1:
+            raise fail("V", V, f"has {V.shape[0]} heads but A has {A.shape[0]}",
+                       "give both stacks the same H")
+        inferred = stacks.pop() if stacks else 1
+        if self.heads is not None:
+            h = integer("heads", self.heads, 1, fix="pass the number of heads, or None to infer it from A, V")
+            if h != inferred and not (inferred == 1 and h == 1):
+                raise fail("heads", h,
+                           f"does not match the matrices ({inferred} head(s) from the shapes of A, V)",
+                           "pass (H, d, d) stacks for A and/or V, or heads=None")
+        set_(self, "heads", inferred)
+        choice("normalization", self.normalization, ("sa", "usa"),
+               fix='use "sa" (softmax) or "usa" (unnormalized, divided by N)')
+        choice("layernorm", self.layernorm, LAYERNORMS, fix=f"use one of {', '.join(LAYERNORMS)}")
+        if self.mask not in MASKS:
+            raise fail("mask", self.mask, "is not a known mask", 'use None (full attention) or "causal"')
+        if self.layernorm == "mix":
+            if self.t_switch is None:
+                raise fail("t_switch", None,
+                           'is required for layernorm="mix" (post-LN before it, pre-LN after)',
+                           "pass e.g. t_switch=2.5")
+            set_(self, "t_switch", finite_float("t_switch", self.t_switch, fix="pass a time >= 0"))
+            if self.t_switch < 0:
+                raise fail("t_switch", self.t_switch, "must be >= 0", "pass a time >= 0")
+        elif self.t_switch is not None:
+            raise fail("t_switch", self.t_switch, 'is used only by layernorm="mix"', "drop it")
+        if self.layernorm == "ngpt":
+            alpha = 1.0 if self.alpha is None else self.alpha
+            set_(self, "alpha", finite_float("alpha", alpha, fix="pass a positive alpha, e.g. 1.0",
+                                             positive=True))
+        elif self.alpha is not None:
+            raise fail("alpha", self.alpha, 'is used only by layernorm="ngpt"', "drop it")
+
+    # -- views of the variants -----------------------------------------------------------
+    @property
+    def standard(self) -> bool:
+        """True for the model of the seed papers: post-LN, one head, no mask, a numeric beta."""
+        return (self.layernorm == "post" and self.heads == 1 and self.mask is None
+                and not isinstance(self.beta, str))
+
+    @property
+    def spherical(self) -> bool:
+        """True when the tokens stay on the unit sphere (post-LN, nGPT)."""
+        return self.layernorm in SPHERICAL_LAYERNORMS
+
+    def for_tokens(self, n: int) -> AttentionModel:
+        """The model with a numeric beta for n tokens (beta_n = gamma log n when beta="log")."""
+        if not isinstance(self.beta, str):
+            return self
+        n = integer("n", n, 1, fix="pass the number of tokens")
+        return self.replace(beta=self.gamma * math.log(n), gamma=None)
+
+    def head(self, h: int) -> AttentionModel:
+        """Head ``h`` as a one-head model (same beta, normalization and mask; post-LN)."""
+        h = integer("h", h, 0, maximum=self.heads - 1, fix=f"pass a head index in 0..{self.heads - 1}")
+
+        def pick(m):
+            return m if m is None or m.ndim == 2 else m[h]
+
+        return AttentionModel(d=self.d, beta=self.beta, A=pick(self.A), V=pick(self.V),
+                              normalization=self.normalization, mask=self.mask, gamma=self.gamma)
 
     # -- as a field ----------------------------------------------------------------------
     @property
-    def manifold(self) -> Sphere:  # type: ignore[override]
-        """The sphere S^{d-1} of each token."""
-        return Sphere(self.d)
+    def manifold(self) -> Manifold:  # type: ignore[override]
+        """S^{d-1} for each token (post-LN, nGPT), else R^d (tokens x = r theta)."""
+        return Sphere(self.d) if self.spherical else Euclidean()
 
     def output(self, t: float, x: np.ndarray) -> np.ndarray:
-        """The attention output y(x) (the layer scheme's increment), any applicable backend."""
-        from .backends import resolve_backend
-
-        return resolve_backend(self, x, "auto").output(self, x)
+        """The scheme's ambient increment (post-LN: the attention output y(x)), any backend."""
+        return self.field(x).output(t, x)
 
     def rhs(self, t: float, x: np.ndarray) -> np.ndarray:
-        """The velocity P_x y(x) of the flow at ``x`` ((n, d) or (B, n, d))."""
-        return self.manifold.project(x, self.output(t, x))
+        """The velocity of the model at ``x`` ((n, d) or (B, n, d); post-LN: P_x y(x))."""
+        return self.field(x).rhs(t, x)
 
     def field(self, x: np.ndarray, backend: str = "auto", options: dict | None = None):
-        """The flow with its evaluator prepared once for states shaped like ``x``
+        """The model's flow with its evaluator prepared once for states shaped like ``x``
         (:func:`attnflow.backends.prepare`; ``options`` go to the backend, e.g. ``{"block": 256}``).
 
-        Returns an :class:`attnflow.fields.AttentionField` (``.backend`` names the evaluator).
+        Returns an :class:`attnflow.fields.AttentionField` (post-LN) or an
+        :class:`attnflow.schemes.SchemeField` (``.backend`` names the evaluator).
         """
         from .backends import prepare
         from .fields import AttentionField
+        from .schemes import SchemeField
 
-        return AttentionField(self, prepare(self, x, backend, options))
+        model = self.for_tokens(int(np.shape(x)[-2]))
+        probe = _directions(np.asarray(x))                # an example: shape and dtype decide "auto"
+        evaluator = prepare(model, probe, backend, options)
+        if model.layernorm == "post":
+            return AttentionField(model, evaluator)
+        return SchemeField(model, evaluator)
 
     @property
     def gradient_flow(self) -> bool:
-        """True when the flow increases the interaction energy E at every time: A = V = I, or
-        V = A symmetric (SA or USA) [GLPR]; see docs/theory/mean-field.md."""
+        """True when the flow increases the interaction energy E of the directions at every time:
+        one head, no mask, and A = V = I or V = A symmetric (SA or USA) [GLPR]; every layernorm
+        scheme only rescales each token's speed by a positive factor, so it keeps the property
+        (docs/theory/mean-field.md, docs/theory/normalization.md)."""
+        if self.heads != 1 or self.mask is not None:
+            return False
         if self.V is None and self.A is None:
             return True
         A, V = self.A_matrix, self.V_matrix
         return bool(np.array_equal(A, V) and np.array_equal(A, A.T))
 
     def output_bound(self) -> float:
-        """An upper bound of |y_i| over all configurations: ||V|| e^{|beta| ||A||} (USA) or
-        ||V|| (SA), spectral norms; the scale that limits a stable explicit step."""
-        v = 1.0 if self.V is None else float(np.linalg.norm(self.V, 2))
-        if self.normalization == "sa":
-            return v
-        a = 1.0 if self.A is None else float(np.linalg.norm(self.A, 2))
-        expo = abs(self.beta) * a
-        return v * math.exp(expo) if expo < 709 else math.inf
+        """An upper bound of |y_i| over all configurations: sum over heads of ||V_h|| e^{|beta|
+        ||A_h||} (USA) or ||V_h|| (SA), spectral norms; the scale that limits a stable step."""
+        if isinstance(self.beta, str):
+            raise fail("beta", self.beta, "depends on the number of tokens", "call model.for_tokens(n) first")
+        total = 0.0
+        for h in range(self.heads):
+            m = self.head(h)
+            v = 1.0 if m.V is None else float(np.linalg.norm(m.V, 2))
+            a = 1.0 if m.A is None else float(np.linalg.norm(m.A, 2))
+            expo = abs(self.beta) * a if self.normalization == "usa" else 0.0
+            total += v * math.exp(expo) if expo < 709 else math.inf
+        return total
 
     # -- derived views -------------------------------------------------------------------
     @property
     def A_matrix(self) -> np.ndarray:
-        """A as an explicit (d, d) array (the identity when ``A`` is None)."""
+        """A as an explicit (d, d) array (the identity when ``A`` is None); one head only."""
+        self._one_head("A_matrix")
         return np.eye(self.d) if self.A is None else self.A
 
     @property
     def V_matrix(self) -> np.ndarray:
-        """V as an explicit (d, d) array (the identity when ``V`` is None)."""
+        """V as an explicit (d, d) array (the identity when ``V`` is None); one head only."""
+        self._one_head("V_matrix")
         return np.eye(self.d) if self.V is None else self.V
+
+    def _one_head(self, what: str) -> None:
+        if self.heads != 1:
+            raise fail("model", self, f"has {self.heads} heads, so {what} is not one matrix",
+                       "use model.head(h) for head h")
 
     @property
     def identity(self) -> bool:
         """True when A = V = I (the zonal case of the papers, with fast exact evaluators)."""
         return self.A is None and self.V is None
 
+    def _fields(self) -> dict:
+        return {"d": self.d, "beta": self.beta, "A": self.A, "V": self.V,
+                "normalization": self.normalization, "name": self.name, "layernorm": self.layernorm,
+                "mask": self.mask, "heads": None if self.heads == 1 else self.heads, "gamma": self.gamma,
+                "t_switch": self.t_switch, "alpha": self.alpha if self.layernorm == "ngpt" else None}
+
     def replace(self, **changes) -> AttentionModel:
         """Return a copy with some fields changed (validated again)."""
-        fields = {"d": self.d, "beta": self.beta, "A": self.A, "V": self.V,
-                  "normalization": self.normalization, "name": self.name}
+        fields = self._fields()
         unknown = set(changes) - set(fields)
         if unknown:
             raise fail("changes", sorted(unknown), "are not fields of AttentionModel",
@@ -159,30 +309,35 @@ class AttentionModel(Field):
 
     def to_dict(self) -> dict:
         """Plain-Python description (matrices as nested lists or None), for configs and stores."""
-        return {
-            "d": self.d, "beta": self.beta, "normalization": self.normalization,
-            "A": None if self.A is None else self.A.tolist(),
-            "V": None if self.V is None else self.V.tolist(),
-            "name": self.name,
-        }
+        out = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._fields().items()}
+        out["heads"] = self.heads
+        return out
+
+    def _key(self) -> tuple:
+        return (self.d, self.beta, self.normalization, self.layernorm, self.mask, self.heads, self.gamma,
+                self.t_switch, self.alpha if self.layernorm == "ngpt" else None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AttentionModel):
             return NotImplemented
-        return (self.d == other.d and self.beta == other.beta
-                and self.normalization == other.normalization
-                and _same(self.A, other.A) and _same(self.V, other.V))
+        return self._key() == other._key() and _same(self.A, other.A) and _same(self.V, other.V)
 
     def __hash__(self) -> int:
-        return hash((self.d, self.beta, self.normalization,
-                     None if self.A is None else self.A.tobytes(),
+        return hash((*self._key(), None if self.A is None else self.A.tobytes(),
                      None if self.V is None else self.V.tobytes()))
 
     def __repr__(self) -> str:
-        a = "I" if self.A is None else "array"
-        v = "I" if self.V is None else "array"
-        return (f"AttentionModel(d={self.d}, beta={self.beta:g}, A={a}, V={v}, "
-                f"normalization={self.normalization!r})")
+        def mat(m):
+            return "I" if m is None else ("array" if m.ndim == 2 else f"stack({m.shape[0]})")
+
+        beta = f"{self.beta:g}" if not isinstance(self.beta, str) else f"'log', gamma={self.gamma:g}"
+        extra = "".join(f", {k}={v!r}" for k, v in (("layernorm", self.layernorm), ("mask", self.mask),
+                                                       ("heads", self.heads), ("t_switch", self.t_switch))
+                        if v is not None and (k, v) not in (("layernorm", "post"), ("heads", 1)))
+        if self.layernorm == "ngpt" and self.alpha != 1.0:
+            extra += f", alpha={self.alpha:g}"
+        return (f"AttentionModel(d={self.d}, beta={beta}, A={mat(self.A)}, V={mat(self.V)}, "
+                f"normalization={self.normalization!r}{extra})")
 
     # -- presets -------------------------------------------------------------------------
     @classmethod
@@ -197,45 +352,13 @@ class AttentionModel(Field):
                    name=f"{ensemble}(seed={seed})")
 
 
+def _directions(x: np.ndarray) -> np.ndarray:
+    """x / |x| on the last axis (tokens of the off-sphere schemes; zero rows stay zero)."""
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return bool(np.array_equal(a, b))
-
-
-def random_matrices(d: int, ensemble: str = "ginibre", *, seed: int | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Random (A, V) for the random-matrix experiments of [GLPR, Fig. 5], A = K^T Q.
-
-    Ensembles (entries scaled so that the spectra stay O(1) as d grows):
-
-    - ``"ginibre"``: Q, K, V with iid N(0, 1/d) entries; A = K^T Q (score <Q x_i, K x_j>).
-    - ``"goe"``: Q, K, V drawn from the Gaussian orthogonal ensemble, (G + G^T)/sqrt(2 d).
-    - ``"wigner"``: symmetric Q, K, V with iid +-1/sqrt(d) entries on and above the diagonal.
-    - ``"qk"``: Ginibre Q, K and V = Q^T K (= A^T), the case "V = Q^T K" of [GLPR].
-
-    Returns
-    -------
-    A, V : (d, d) float64 arrays
-    """
-    if ensemble not in ENSEMBLES:
-        raise fail("ensemble", ensemble, "is not a known ensemble", f"use one of {ENSEMBLES}")
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
-        raise fail("d", d, "must be an integer >= 2", "pass the ambient dimension")
-    rng = np.random.default_rng(seed)
-
-    def draw() -> np.ndarray:
-        if ensemble in ("ginibre", "qk"):
-            return rng.standard_normal((d, d)) / np.sqrt(d)
-        if ensemble == "goe":
-            g = rng.standard_normal((d, d))
-            return (g + g.T) / np.sqrt(2 * d)
-        s = rng.choice([-1.0, 1.0], size=(d, d))
-        s = np.triu(s) + np.triu(s, 1).T
-        return s / np.sqrt(d)
-
-    Q, K, V = draw(), draw(), draw()
-    A = K.T @ Q
-    if ensemble == "qk":
-        V = Q.T @ K
-    return A, V

@@ -29,8 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from ..ensembles import ENSEMBLES, random_matrices
 from ..integrate import METHODS as _METHOD_ORDERS
-from ..model import ENSEMBLES, AttentionModel, random_matrices
+from ..model import AttentionModel
 from ..observables import OBSERVABLES as _OBSERVABLE_REGISTRY
 from .errors import choice_fix, problem, unknown_key
 

@@ -142,7 +142,9 @@ class LayerScheme(Solver):
     """One transformer layer per step: y <- retract(y + h output(t, y)) (order 1).
 
     ``output`` is the field's ambient increment (for attention: the unprojected attention
-    output, what a residual block adds before the layer normalization).
+    output, what a residual block adds before the layer normalization). A field with a
+    ``layer_step(t, y, h)`` method (e.g. Mix-LN, which normalizes only before its switch time)
+    defines the layer itself; the manifold's retraction follows either way.
     """
 
     name: str = "layer"
@@ -151,6 +153,9 @@ class LayerScheme(Solver):
     stability_interval: float = 2.0
 
     def step(self, field, t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, None]:
+        layer = getattr(field, "layer_step", None)        # a field whose layer normalizes by phase
+        if layer is not None:
+            return layer(t, y, h), None
         return y + h * field.output(t, y), None
 
 
