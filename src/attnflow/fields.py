@@ -6,7 +6,10 @@ A field is any object with
 - ``rhs(t, y)``: the time derivative dy/dt at the state ``y`` (an array), defined on an ambient
   neighbourhood of the manifold (the stages of a Runge-Kutta step leave it);
 - optionally ``output(t, y)``: the ambient increment of one transformer layer (the layer
-  scheme y <- retract(y + h output)); by default the right-hand side itself.
+  scheme y <- retract(y + h output)); by default the right-hand side itself;
+- optionally ``layer_step(t, y, h)``: the layer itself, when it is not y + h output;
+- optionally ``at_step(t, h)``: the field to use on the whole step [t, t + h] (a field whose
+  formula changes at a breakpoint time, e.g. Mix-LN at t_switch, fixes its phase per step).
 
 :class:`Field` gives the defaults. The fields of attnflow:
 

@@ -98,6 +98,10 @@ class EnergyCheck(Monitor):
         self.first_t: float | None = None
 
     def on_save(self, t: float, y: np.ndarray, values: dict) -> None:
+        if not self.model.spherical:                    # the energy of the directions
+            from .schemes import directions
+
+            y = directions(y)
         e = self._level(y, values)
         if self.last is not None:
             drop = self.last - e

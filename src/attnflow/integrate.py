@@ -38,6 +38,7 @@ from .health import (
 )
 from .model import AttentionModel
 from .observables import OBSERVABLES, resolve_observables
+from .schemes import directions
 from .solution import Solution
 from .solve import (
     SOLVERS,
@@ -71,12 +72,15 @@ def _fingerprint(x: np.ndarray) -> str:
 
 
 def _observable_fns(model: AttentionModel, fns: dict[str, Callable]) -> dict[str, Callable]:
-    """name -> callable(t, x) giving a float (single system) or a (B,) array (batch)."""
+    """name -> callable(t, x) giving a float (single system) or a (B,) array (batch); for the
+    off-sphere layer-norm schemes the observables see the directions x / |x|."""
 
     def wrap(name: str, fn: Callable) -> Callable:
         registry = fn is OBSERVABLES.get(name)
 
         def value(_t: float, x: np.ndarray):
+            if not model.spherical:
+                x = directions(x)
             if x.ndim == 3 and registry:                              # the registry takes batches
                 out = np.asarray(fn(model, x), dtype=np.float64)
             elif x.ndim == 3:                                         # a user's callable: one by one
@@ -182,7 +186,12 @@ def simulate(
     save_states = _bool("save_states", save_states)
     resume = _bool("resume", resume)
     dtype = np.float32 if getattr(x0, "dtype", None) == np.float32 else np.float64
-    x = check_points("x0", x0, model.d, normalize=normalize, dtype=dtype)
+    # pre-, peri-LN and sqrt-scaling tokens live in R^d (their norms are the initial r_i); the
+    # others start on the sphere (Mix-LN starts as post-LN)
+    x = check_points("x0", x0, model.d, normalize=normalize, dtype=dtype,
+                     unit=model.spherical or model.layernorm == "mix")
+    beta_rule = {"beta": "log", "gamma": model.gamma} if isinstance(model.beta, str) else None
+    model = model.for_tokens(x.shape[-2])
     saveat_times = SaveAt(save_at).times(t0, t1)
     obs_fns = resolve_observables(observables)
     if not save_states and not obs_fns:
@@ -191,8 +200,9 @@ def simulate(
     if provenance is not None and not isinstance(provenance, Mapping):
         raise fail("provenance", provenance, "is not a mapping", 'pass a dict, e.g. {"init": {...}}')
     adaptive = solver.adaptive
-    stepsize = (Adaptive(rtol, atol, dt0=dt, max_steps=max_steps) if adaptive
-                else ConstantStep(dt, max_steps))
+    breaks = () if model.layernorm != "mix" else (model.t_switch,)
+    stepsize = (Adaptive(rtol, atol, dt0=dt, max_steps=max_steps, breakpoints=breaks) if adaptive
+                else ConstantStep(dt, max_steps, breaks))
     if not adaptive:
         stepsize.grid(t0, t1, saveat_times[:1])          # refuses an absurd dt before allocating
     estimate_memory(x, saveat_times.size, save_states, len(obs_fns), store)
@@ -204,6 +214,8 @@ def simulate(
                 "provenance": json.loads(json.dumps(dict(provenance or {}), default=str))}
     init = metadata["provenance"].get("init") if isinstance(metadata["provenance"].get("init"), dict) else {}
     metadata["seed"] = init.get("seed")
+    if beta_rule is not None:
+        metadata["beta_rule"] = beta_rule
     run = _Simulation(model, solver, dt, x, saveat_times, obs_fns, save_states, metadata)
     if store is not None:
         run.attach_store(Path(store), resume, flush_seconds)

@@ -37,6 +37,7 @@ theta, and the observables of :func:`attnflow.simulate` use the directions. Post
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,7 @@ class SchemeField(Field):
 
     model: Any
     evaluator: Any
+    phase: str | None = None
 
     @property
     def manifold(self) -> Manifold:  # type: ignore[override]
@@ -87,7 +89,17 @@ class SchemeField(Field):
         return self.evaluator.name
 
     def _post_phase(self, t: float) -> bool:
-        return self.model.layernorm == "mix" and t < self.model.t_switch
+        if self.model.layernorm != "mix":
+            return False
+        return self.phase == "post" if self.phase is not None else t < self.model.t_switch
+
+    def at_step(self, t: float, h: float) -> SchemeField:
+        """The field valid on the whole step [t, t + h]: Mix-LN's phase is that of the step's
+        start, so the stages at t + h = t_switch of the last post-LN step stay post-LN (the
+        solvers never let a step straddle t_switch: it is a breakpoint)."""
+        if self.model.layernorm != "mix":
+            return self
+        return dataclasses.replace(self, phase="post" if t < self.model.t_switch else "pre")
 
     def attention(self, y: np.ndarray) -> np.ndarray:
         """A(Theta) at the directions of the state ``y``."""

@@ -152,12 +152,13 @@ def square_matrix(name: str, value: Any, d: int) -> np.ndarray | None:
 
 
 def check_points(name: str, x: Any, d: int, *, normalize: bool = False,
-                 atol: float = 1e-8, dtype: Any = None) -> np.ndarray:
+                 atol: float = 1e-8, dtype: Any = None, unit: bool = True) -> np.ndarray:
     """Validate points on S^{d-1}: shape (n, d) or (B, n, d), finite, unit norm.
 
     Returns a C-contiguous array (float64 unless ``dtype`` says otherwise), normalized if
     ``normalize`` is true. Points off the sphere by more than ``atol`` raise an error naming
-    the first offending particle and offering ``normalize=True``.
+    the first offending particle and offering ``normalize=True``. With ``unit=False`` (tokens
+    x = r theta of the off-sphere layer-norm schemes) any non-zero norm is accepted.
     """
     dtype = np.float64 if dtype is None else np.dtype(dtype)
     if dtype not in (np.float64, np.float32):
@@ -176,12 +177,13 @@ def check_points(name: str, x: Any, d: int, *, normalize: bool = False,
         raise fail(name, arr, f"has a NaN or inf coordinate at particle index {idx}",
                    "remove or replace the non-finite points")
     norms = np.linalg.norm(arr, axis=-1)
-    if normalize:
+    if normalize or not unit:
         if np.any(norms == 0):
             idx = tuple(int(i) for i in np.argwhere(norms == 0)[0])
             raise fail(name, arr, f"has a zero vector at particle index {idx}",
-                       "zero cannot be normalized onto the sphere; remove it")
-        arr /= norms[..., None]
+                       "a token at the origin has no direction (r = 0); remove it or move it off 0")
+        if normalize:
+            arr /= norms[..., None]
         return arr
     off = np.abs(norms - 1.0)
     tol = max(atol, 10 * np.finfo(dtype).eps)

@@ -31,7 +31,7 @@ from pydantic import (
 
 from ..ensembles import ENSEMBLES, random_matrices
 from ..integrate import METHODS as _METHOD_ORDERS
-from ..model import AttentionModel
+from ..model import LAYERNORMS, AttentionModel
 from ..observables import OBSERVABLES as _OBSERVABLE_REGISTRY
 from .errors import choice_fix, problem, unknown_key
 
@@ -133,9 +133,20 @@ class ModelSection(Section):
     d: Int = Field(ge=2, description="ambient dimension; tokens live on S^{d-1} (2: the circle, 3: S^2)",
                    examples=[2],
                    json_schema_extra={"fix": "write d = 2 for the circle S^1, d = 3 for the sphere S^2"})
-    beta: Real = Field(description="inverse temperature (0 = uniform attention; negative allowed)",
-                       examples=[1.0],
-                       json_schema_extra={"fix": "pass a finite inverse temperature, e.g. beta = 1.0"})
+    beta: Real | Literal["log"] = Field(
+        description='inverse temperature (0 = uniform attention; negative allowed), or "log" for beta_n = '
+                    "gamma log n (long context)", examples=[1.0],
+        json_schema_extra={"fix": 'pass a finite inverse temperature, e.g. beta = 1.0, or beta = "log" '
+                                  "with gamma"})
+    gamma: Real | None = Field(None, gt=0, description='beta_n = gamma log n, with beta = "log" only',
+                               examples=[1.0])
+    layernorm: Literal[LAYERNORMS] = Field(
+        "post", description='where the layer normalization sits: "post" (tokens on the sphere), "pre", '
+        '"peri", "ngpt", "mix" (needs t_switch), "sqrt" (docs/theory/normalization.md)')
+    mask: Literal["causal"] | None = Field(None, description='"causal": token i attends to j <= i')
+    t_switch: Real | None = Field(None, ge=0, description='Mix-LN: post-LN before this time, pre-LN after',
+                                  examples=[2.5])
+    alpha: Real | None = Field(None, gt=0, description='nGPT step multiplier (default 1)', examples=[1.0])
     normalization: Literal["sa", "usa"] = Field(
         "sa", description='"sa": softmax, weights divided by their sum; "usa": divided by the token count N')
     A: MatrixSpec | None = Field(None, description='score matrix (weights e^{beta <A x_i, x_j>}); '
@@ -177,7 +188,9 @@ class ModelSection(Section):
     def build(self) -> AttentionModel:
         """The validated :class:`~attnflow.AttentionModel`."""
         A, V = self.matrices()
-        return AttentionModel(d=self.d, beta=self.beta, A=A, V=V, normalization=self.normalization)
+        return AttentionModel(d=self.d, beta=self.beta, A=A, V=V, normalization=self.normalization,
+                              layernorm=self.layernorm, mask=self.mask, gamma=self.gamma,
+                              t_switch=self.t_switch, alpha=self.alpha)
 
 
 def _explicit(spec: Any) -> np.ndarray | None:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import AttentionModel
 from ..solution import Solution
 from ..validation import fail
 from .layout import attrs as layout_attrs
-from .layout import coords, state_dims, static_vars
+from .layout import coords, model_from, state_dims, static_vars
 from .runstore import writer_alive
 from .stores import consolidated, has_consolidated_metadata, is_netcdf, remove_store, zarr_root_attrs
 
@@ -60,10 +59,8 @@ def from_dataset(ds) -> Solution:
     """Rebuild a :class:`Solution` from a dataset written by :func:`to_dataset`."""
     try:
         meta = json.loads(ds.attrs["attnflow_metadata"])
-        model = AttentionModel(
-            d=int(ds.attrs["d"]), beta=float(ds.attrs["beta"]),
-            A=ds["A"].values if "A" in ds else None, V=ds["V"].values if "V" in ds else None,
-            normalization=str(ds.attrs["normalization"]))
+        model = model_from(dict(ds.attrs), ds["A"].values if "A" in ds else None,
+                           ds["V"].values if "V" in ds else None)
     except (KeyError, TypeError, ValueError) as err:
         raise fail("ds", "Dataset", f"lacks or mangles the attnflow attribute or variable {err}",
                    "load stores written by attnflow (io.save or simulate(store=...))") from None

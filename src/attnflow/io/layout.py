@@ -15,7 +15,10 @@ import numpy as np
 
 from .._version import __version__
 
-__all__ = ["attrs", "coords", "json_default", "state_dims", "static_vars"]
+__all__ = ["attrs", "coords", "json_default", "matrix_dims", "model_from", "state_dims", "static_vars"]
+
+#: the model's variant options, stored as attributes when they are not the defaults
+_VARIANTS = ("layernorm", "mask", "t_switch", "alpha")
 
 
 def state_dims(shape: tuple[int, ...]) -> tuple[str, ...]:
@@ -55,14 +58,34 @@ def attrs(model, method: str, dt: float, metadata: dict) -> dict:
     for key in ("seed", "backend", "status", "t0", "t1"):
         if meta.get(key) is not None:
             out[key] = meta[key] if not isinstance(meta[key], bool) else int(meta[key])
+    for key in _VARIANTS:
+        value = getattr(model, key)
+        if value is not None and (key, value) != ("layernorm", "post") and not (key == "alpha" and
+                                                                               model.layernorm != "ngpt"):
+            out[key] = value
     return out
+
+
+def matrix_dims(mat: np.ndarray) -> tuple[str, ...]:
+    """Dimension names of A or V: (row, col), or (head, row, col) for a stack of heads."""
+    return ("head", "row", "col") if np.ndim(mat) == 3 else ("row", "col")
+
+
+def model_from(attrs: dict, A, V):
+    """The AttentionModel described by a store's attributes and its A, V arrays (or None)."""
+    from ..model import AttentionModel
+
+    variants = {k: (str(attrs[k]) if k in ("layernorm", "mask") else float(attrs[k]))
+                for k in _VARIANTS if attrs.get(k) is not None}
+    return AttentionModel(d=int(attrs["d"]), beta=float(attrs["beta"]), A=A, V=V,
+                          normalization=str(attrs["normalization"]), **variants)
 
 
 def static_vars(model) -> dict[str, tuple]:
     """``A`` and ``V`` as (row, col) variables when they are not the identity."""
     out = {}
     if model.A is not None:
-        out["A"] = (("row", "col"), model.A)
+        out["A"] = (matrix_dims(model.A), model.A)
     if model.V is not None:
-        out["V"] = (("row", "col"), model.V)
+        out["V"] = (matrix_dims(model.V), model.V)
     return out

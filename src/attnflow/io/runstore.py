@@ -28,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import AttentionModel
 from ..validation import fail
 from .layout import attrs as layout_attrs
-from .layout import coords, json_default, state_dims
+from .layout import coords, json_default, matrix_dims, model_from, state_dims
 from .stores import consolidated
 
 __all__ = ["RunStore", "read_commit", "writer_alive"]
@@ -141,7 +140,7 @@ class RunStore:
         for name in ("A", "V"):
             mat = getattr(model, name)
             if mat is not None:
-                root.create_array(name, data=np.asarray(mat), dimension_names=["row", "col"])
+                root.create_array(name, data=np.asarray(mat), dimension_names=list(matrix_dims(mat)))
         cp = root.create_array("checkpoint_x", shape=(2, *shape), chunks=(1, *shape), dtype=x0.dtype,
                                fill_value=np.nan, dimension_names=["slot", *dims])
         cp[0] = x0
@@ -179,10 +178,8 @@ class RunStore:
         attrs["writer"] = {"pid": os.getpid(), "host": socket.gethostname()}
         store = cls(path, attrs, tuple(meta["state_shape"]), bool(meta["save_states"]),
                     list(meta["observables"]), flush_seconds)
-        store.model = AttentionModel(d=int(attrs["d"]), beta=float(attrs["beta"]),
-                                     A=np.asarray(group["A"]) if "A" in group else None,
-                                     V=np.asarray(group["V"]) if "V" in group else None,
-                                     normalization=str(attrs["normalization"]))
+        store.model = model_from(attrs, np.asarray(group["A"]) if "A" in group else None,
+                                 np.asarray(group["V"]) if "V" in group else None)
         store.method, store.dt = str(attrs["method"]), float(attrs["dt"])
         store._commit()
         return store, cp

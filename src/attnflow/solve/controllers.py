@@ -11,6 +11,9 @@
 - :class:`StateStep` (``fn``): h = fn(t, y) each step (a CFL number or a growth-rate bound of a
   PDE solver), clipped so that save times are hit exactly.
 
+``breakpoints`` (ConstantStep, Adaptive) are times where the field changes its formula (e.g.
+Mix-LN's switch): steps end on them, as on save times, without saving there.
+
 Every controller has ``max_steps``; a run that would need more stops before it starts (fixed
 grids) or when it reaches it, with an error naming the number and the fix.
 """
@@ -31,6 +34,11 @@ __all__ = ["DEFAULT_MAX_STEPS", "Adaptive", "ConstantStep", "StateStep", "time_g
 DEFAULT_MAX_STEPS = 10_000_000
 
 
+def _breakpoints(value) -> tuple[float, ...]:
+    """Times where the field changes (a step never straddles one), sorted floats."""
+    return tuple(sorted(finite_float("breakpoints", b, fix="pass finite times") for b in value))
+
+
 def _max_steps(value) -> int:
     return integer("max_steps", value, 1, fix="pass a positive number of steps, e.g. max_steps=10**7")
 
@@ -41,11 +49,13 @@ class ConstantStep:
 
     dt: float
     max_steps: int = DEFAULT_MAX_STEPS
+    breakpoints: tuple[float, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "dt", finite_float("dt", self.dt, fix="pass a positive step, e.g. dt=0.01",
                                                     positive=True))
         object.__setattr__(self, "max_steps", _max_steps(self.max_steps))
+        object.__setattr__(self, "breakpoints", _breakpoints(self.breakpoints))
 
     def steps_needed(self, t0: float, t1: float) -> float:
         """How many steps of ``dt`` cover [t0, t1] (a float: it may be astronomically large)."""
@@ -58,7 +68,9 @@ class ConstantStep:
             raise fail("dt", self.dt, f"needs {need:.3g} steps to cover [{t0:g}, {t1:g}], more than "
                        f"max_steps={self.max_steps}", "pass a larger dt, or raise max_steps if the "
                        "run really needs that many steps")
-        return time_grid(t0, t1, self.dt, saves)
+        marks = saves if not self.breakpoints else np.union1d(
+            saves, [b for b in self.breakpoints if t0 < b < t1])
+        return time_grid(t0, t1, self.dt, marks)
 
 
 @dataclass(frozen=True)
@@ -73,8 +85,10 @@ class Adaptive:
     min_factor: float = 0.2
     max_factor: float = 5.0
     min_step: float = 1e-14
+    breakpoints: tuple[float, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "breakpoints", _breakpoints(self.breakpoints))
         for name in ("rtol", "atol", "safety", "min_factor", "max_factor", "min_step"):
             object.__setattr__(self, name, finite_float(name, getattr(self, name),
                                                         fix=f"pass a positive {name}", positive=True))

@@ -117,8 +117,10 @@ class _Run:
             m.on_step(cp)
 
     def try_step(self, t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray | None]:
+        at_step = getattr(self.field, "at_step", None)     # piecewise-in-time fields (breakpoints)
+        field = self.field if at_step is None else at_step(t, h)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            y_amb, err = self.solver.step(self.field, t, y, h)
+            y_amb, err = self.solver.step(field, t, y, h)
             self.stats["n_evals"] += self.solver.stages
             return self.retract(y_amb), (err, y_amb)
 
@@ -176,12 +178,14 @@ def _adaptive(run: _Run, ctrl: Adaptive, y: np.ndarray, t0: float, t1: float, dt
     eps = 1e-12 * max(1.0, abs(t1))
     cp = Checkpoint(0, t, y, h, k_save)
     trials = 0
+    breaks = [b for b in ctrl.breakpoints if t0 < b < t1]
     while t < t1 - eps:
         if trials >= ctrl.max_steps:
             raise FloatingPointError(f"at t={t:.6g}: max_steps={ctrl.max_steps} steps were taken before "
                                      f"t1={t1:g}. Fix: loosen rtol/atol, or raise max_steps")
         trials += 1
         target = run.saves[k_save] if k_save < run.saves.size else t1
+        target = min([target, *(b for b in breaks if b > t)])
         step = min(h, target - t)
         try:
             y_new, (err_vec, y_amb) = run.try_step(t, y, step)
