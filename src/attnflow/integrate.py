@@ -7,7 +7,11 @@ monitor that writes saves and checkpoints as the run goes. The schemes are those
 :data:`attnflow.solve.SOLVERS` (``METHODS`` maps each name to its order): fixed steps on the
 grid t0 + k dt merged with the save times (exact save times, a deterministic step sequence,
 resumed runs equal uninterrupted ones bit for bit), and error control for the embedded pairs
-(``"dopri5"``, ``"bosh3"``).
+(``"dopri5"``, ``"bosh3"``). A noisy model (``kappa``) is integrated by a stochastic scheme of
+:data:`attnflow.solve.SDE_SOLVERS` (``"euler_maruyama"``, ``"strang"``) whose Brownian
+increments come from counter-based streams keyed by ``seed``, the batch member and the step
+index (:class:`attnflow.solve.BrownianIncrements`): a noisy run is reproducible from its seed
+and a resumed one continues the same stream bit for bit.
 
 Numerical health (:mod:`attnflow.health`): a step beyond the scheme's stability interval warns
 before the run, an energy decrease of a gradient flow marks the run ``"suspect"`` (the reason in
@@ -41,8 +45,10 @@ from .observables import OBSERVABLES, resolve_observables
 from .schemes import directions
 from .solution import Solution
 from .solve import (
+    SDE_SOLVERS,
     SOLVERS,
     Adaptive,
+    BrownianIncrements,
     Checkpoint,
     ConstantStep,
     Monitor,
@@ -55,8 +61,35 @@ from .validation import check_points, fail, finite_float, instance, integer
 
 __all__ = ["METHODS", "NumericalWarning", "StepSizeWarning", "simulate", "time_grid"]
 
-#: integrator name -> order of accuracy (global error ~ dt^order), from the solver registry
-METHODS: dict[str, int] = {name: s.order for name, s in SOLVERS.items()}
+#: integrator name -> order of accuracy (global error ~ dt^order; weak order for the stochastic
+#: schemes), from the solver registries (deterministic, then stochastic)
+METHODS: dict[str, int] = {name: s.order for name, s in {**SOLVERS, **SDE_SOLVERS}.items()}
+
+
+def _method(method, model: AttentionModel):
+    """The scheme named ``method``, checked against the model (noise needs a stochastic scheme)."""
+    if isinstance(method, str) and method not in METHODS:
+        raise fail("method", method, "is not a known integrator", f"use one of {list(METHODS)}")
+    solver = get_solver(method)
+    if model.noisy and not solver.stochastic:
+        raise fail("method", solver.name, f"is deterministic but the model has noise (kappa={model.kappa:g})",
+                   f"use a stochastic method: {', '.join(SDE_SOLVERS)}")
+    if solver.stochastic and not model.noisy:
+        raise fail("method", solver.name, "is a stochastic scheme but the model has no noise (kappa=None)",
+                   "pass kappa to AttentionModel, or use a deterministic method such as rk4")
+    return solver
+
+
+def _noise_seed(seed, model: AttentionModel) -> int | None:
+    if not model.noisy:
+        if seed is not None:
+            raise fail("seed", seed, "seeds nothing: the model has no noise (kappa=None) and the initial "
+                       "state is given", "drop seed, or pass kappa to AttentionModel for a noisy run")
+        return None
+    if seed is None:
+        raise fail("seed", None, f"is required for a noisy model (kappa={model.kappa:g}): it seeds the "
+                   "Brownian increments, so the run can be reproduced and resumed", "pass e.g. seed=0")
+    return integer("seed", seed, 0, maximum=2**64 - 1, fix="pass an integer seed in [0, 2^64), e.g. seed=0")
 
 def _bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
@@ -127,6 +160,7 @@ def simulate(
     progress: bool | None = None,
     provenance: Mapping | None = None,
     flush_seconds: float = 5.0,
+    seed: int | None = None,
 ) -> Solution:
     """Integrate the attention flow dx_i/dt = P_{x_i} y_i from ``x0`` over [t0, t1].
 
@@ -139,7 +173,8 @@ def simulate(
     t1 : final time (> t0).
     dt : step (fixed-step methods) or initial step (adaptive methods), > 0.
     method : one of ``METHODS``: "layer", "euler", "midpoint", "heun2", "ssprk3", "rk4", "rk38"
-        (fixed steps) or "bosh3", "dopri5" (adaptive).
+        (fixed steps) or "bosh3", "dopri5" (adaptive); for a noisy model (``kappa``) a stochastic
+        scheme, "euler_maruyama" (weak order 1) or "strang" (weak order 2), fixed steps.
     save_at : times in [t0, t1] at which to save, hit exactly; default [t0, t1].
     observables : names from ``attnflow.observables.OBSERVABLES`` (or a dict name ->
         callable(model, x) returning one number) computed at every save time; values of shape
@@ -160,6 +195,9 @@ def simulate(
     provenance : JSON-serializable description of where ``x0`` came from (e.g. ``{"init":
         {"kind": "uniform", "n": 400, "seed": 1}}``), recorded in the metadata and the store.
     flush_seconds : how often a store is flushed (wall-clock seconds).
+    seed : the noise seed of a noisy model (required then, an error otherwise: with ``x0`` given
+        a deterministic run has nothing to seed). Batch member b draws from the stream (seed, b);
+        a single run from (seed, 0), so member 0 of a batch repeats the single run.
 
     Returns
     -------
@@ -173,7 +211,8 @@ def simulate(
     time, the step and whether the step size is the likely cause).
     """
     instance("model", model, AttentionModel, "build one with af.AttentionModel(d=..., beta=...)")
-    solver = get_solver(method)
+    solver = _method(method, model)
+    noise_seed = _noise_seed(seed, model)
     t0 = finite_float("t0", t0, fix="pass a finite start time")
     t1 = finite_float("t1", t1, fix="pass a finite final time")
     if t1 <= t0:
@@ -214,9 +253,12 @@ def simulate(
                 "provenance": json.loads(json.dumps(dict(provenance or {}), default=str))}
     init = metadata["provenance"].get("init") if isinstance(metadata["provenance"].get("init"), dict) else {}
     metadata["seed"] = init.get("seed")
+    if noise_seed is not None:
+        metadata["noise_seed"] = noise_seed
     if beta_rule is not None:
         metadata["beta_rule"] = beta_rule
-    run = _Simulation(model, solver, dt, x, saveat_times, obs_fns, save_states, metadata)
+    noise = None if noise_seed is None else BrownianIncrements(noise_seed, batched=x.ndim == 3)
+    run = _Simulation(model, solver, dt, x, saveat_times, obs_fns, save_states, metadata, noise)
     if store is not None:
         run.attach_store(Path(store), resume, flush_seconds)
     elif resume:
@@ -273,8 +315,9 @@ class _StoreWriter(Monitor):
 class _Simulation:
     """One call of simulate: the optional store, the monitors, the result."""
 
-    def __init__(self, model, solver, dt, x, saves, obs_fns, save_states, metadata):
+    def __init__(self, model, solver, dt, x, saves, obs_fns, save_states, metadata, noise=None):
         self.model, self.solver, self.dt, self.x = model, solver, dt, x
+        self.noise = noise
         self.saves, self.obs_fns, self.save_states = saves, obs_fns, save_states
         self.metadata = metadata
         self.prev: Solution | None = None
@@ -311,6 +354,7 @@ class _Simulation:
             ("x0 shape", tuple(store.state_shape) == self.x.shape),
             ("initial state x0", meta.get("x0_sha256", mine["x0_sha256"]) == mine["x0_sha256"]),
             ("provenance", meta.get("provenance", mine["provenance"]) == mine["provenance"]),
+            ("noise seed", meta.get("noise_seed") == mine.get("noise_seed")),
             ("observables", list(store.observables) == list(self.obs_fns)),
             ("save_states", store.save_states == self.save_states),
             ("save_at", np.array_equal(cp["saved_t"], self.saves[: cp["saved_t"].size])),
@@ -342,7 +386,7 @@ class _Simulation:
         traj = None
         try:
             traj = solve(field, self.x, t0, t1, solver=self.solver, stepsize=stepsize, saveat=saveat,
-                         monitors=monitors, start=self.start)
+                         monitors=monitors, start=self.start, noise=self.noise)
         except KeyboardInterrupt:
             status = "interrupted"
             raise

@@ -11,10 +11,18 @@ A solver never normalizes by hand: it moves a state in the ambient space and cal
 
 Both raise ``FloatingPointError`` when a state becomes non-finite, so a blow-up is reported at
 the step where it happens.
+
+For the stochastic schemes (:mod:`attnflow.solve.sde`) a manifold also gives its Brownian
+motion: :meth:`Manifold.tangent_gaussian` (a centred Gaussian tangent vector whose covariance is
+the metric, from standard normals of shape :meth:`Manifold.noise_shape`), :meth:`Manifold.exp`
+(the exponential map) and :meth:`Manifold.heat_step` (a step of the Brownian motion with
+generator Delta, of weak order 2). docs/theory/noise.md#brownian-motion-on-the-sphere derives
+them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +45,24 @@ class Manifold:
     def project(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def noise_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of the standard normals that :meth:`tangent_gaussian` turns into one tangent
+        vector per point of a state of ``shape``; the state's own shape by default."""
+        return tuple(shape)
+
+    def tangent_gaussian(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Gaussian tangent vectors at ``y`` with covariance the metric, from normals ``z``."""
+        return self.project(y, z)
+
+    def exp(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        """The exponential map: the point reached at time 1 along the geodesic from y with speed v."""
+        raise NotImplementedError
+
+    def heat_step(self, y: np.ndarray, z: np.ndarray, tau: float) -> np.ndarray:  # pragma: no cover
+        """One step of Brownian motion with generator Delta over a time ``tau``, weak order 2,
+        from standard normals ``z`` (shape :meth:`noise_shape`)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Sphere(Manifold):
@@ -53,6 +79,35 @@ class Sphere(Manifold):
         """P_y v = v - <y, v> y on the last axis."""
         return tangent_project(y, v)
 
+    def noise_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(..., 1) on the circle (one tangent direction), else the state's shape."""
+        return (*shape[:-1], 1) if self.d == 2 else tuple(shape)
+
+    def tangent_gaussian(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """P_y z for z ~ N(0, I_d) (covariance P_y); on S^1, z (..., 1) times the unit tangent
+        (-y_2, y_1), the same law with half the normals."""
+        if self.d == 2:
+            return z * np.stack([-y[..., 1], y[..., 0]], axis=-1)
+        return z - np.einsum("...i,...i->...", y, z)[..., None] * y
+
+    def exp(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """exp_y(v) = cos|v| y + sin|v| v / |v| (v tangent at y; v = 0 gives y)."""
+        r = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
+        sinc = np.sinc(r / np.pi)                       # sin(r) / r, 1 at r = 0
+        return np.cos(r) * y + sinc * v
+
+    def heat_step(self, y: np.ndarray, z: np.ndarray, tau: float) -> np.ndarray:
+        """exp_y(s P_y z) with s^2 = 2 tau / (1 + (d - 2) tau / 3).
+
+        The step is invariant under the rotations fixing y, so it acts on a degree-k spherical
+        harmonic by the multiplier m_k = E P_k(cos r), r = s |P_y z|; this s^2 = 2 tau (1 - (d - 2)
+        tau / 3) + O(tau^3) makes m_k = e^{-k(k+d-2) tau} + O(tau^3) for every k (weak order 2; the
+        factor is a curvature correction, 1 on S^1, where the step is the exact wrapped Gaussian).
+        docs/theory/noise.md#brownian-motion-on-the-sphere.
+        """
+        s = math.sqrt(2.0 * tau / (1.0 + (self.d - 2) * tau / 3.0))
+        return self.exp(y, s * self.tangent_gaussian(y, z))
+
 
 @dataclass(frozen=True)
 class Euclidean(Manifold):
@@ -67,3 +122,10 @@ class Euclidean(Manifold):
 
     def project(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:
         return v
+
+    def exp(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return y + v
+
+    def heat_step(self, y: np.ndarray, z: np.ndarray, tau: float) -> np.ndarray:
+        """y + sqrt(2 tau) z: the exact step of Brownian motion with generator Delta."""
+        return y + math.sqrt(2.0 * tau) * z

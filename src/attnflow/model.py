@@ -15,8 +15,10 @@ gradient-flow case); otherwise pass ``A = (Q.T @ K).T``. :func:`random_matrices`
 Variants (docs/theory/normalization.md, docs/theory/long-context.md, docs/theory/causal.md):
 ``layernorm`` (where the normalization sits: post, pre, peri, nGPT, Mix-LN, sqrt-scaling; the
 fields are in :mod:`attnflow.schemes`), ``heads`` (H heads, A and V as (H, d, d) stacks, the
-attention output is the sum of the heads'), ``mask="causal"`` (token i attends to j <= i) and
-``beta="log"`` with ``gamma`` (beta_n = gamma log n for n tokens).
+attention output is the sum of the heads'), ``mask="causal"`` (token i attends to j <= i),
+``beta="log"`` with ``gamma`` (beta_n = gamma log n for n tokens) and ``kappa`` (noise: each token
+also carries a Brownian motion of the sphere, dX_i = P_{X_i}(...) dt + sqrt(2/kappa) dB_i;
+docs/theory/noise.md).
 """
 
 from __future__ import annotations
@@ -101,6 +103,12 @@ class AttentionModel(Field):
         Mix-LN: post-LN for t < t_switch, pre-LN afterwards (required for "mix" only).
     alpha : float or None
         nGPT's step multiplier (dtheta/dt = alpha P_theta A/|A|); default 1 for "ngpt" only.
+    kappa : float or None
+        Noise: None for the deterministic flow; a positive kappa adds to each token a Brownian
+        motion of S^{d-1} with generator kappa^{-1} Laplacian (noise sqrt(2/kappa) dB_i), the
+        mean-field limit being d_t mu = kappa^{-1} Delta mu - div(mu X[mu]) (survey arXiv
+        2512.01868, "Noisy Transformers"). Large kappa = weak noise. Post-LN only (the tokens
+        must live on the sphere); integrate with a stochastic method of :func:`attnflow.simulate`.
 
     Examples
     --------
@@ -123,6 +131,7 @@ class AttentionModel(Field):
     gamma: float | None = None
     t_switch: float | None = None
     alpha: float | None = None
+    kappa: float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -179,7 +188,19 @@ class AttentionModel(Field):
                                              positive=True))
         elif self.alpha is not None:
             raise fail("alpha", self.alpha, 'is used only by layernorm="ngpt"', "drop it")
+        if self.kappa is not None:
+            set_(self, "kappa", finite_float("kappa", self.kappa, fix="pass a positive noise parameter "
+                                             "(noise sqrt(2/kappa) dB), e.g. kappa=2.0, or None for no noise",
+                                             positive=True))
+            if self.layernorm != "post":
+                raise fail("kappa", self.kappa, f'adds Brownian motion on the sphere, but layernorm='
+                           f'"{self.layernorm}" does not keep the tokens on it (only "post" takes noise)',
+                           'use layernorm="post", or drop kappa')
 
+    @property
+    def noisy(self) -> bool:
+        """True when the model has noise (``kappa`` is not None)."""
+        return self.kappa is not None
     # -- views of the variants -----------------------------------------------------------
     @property
     def standard(self) -> bool:
@@ -207,7 +228,8 @@ class AttentionModel(Field):
             return m if m is None or m.ndim == 2 else m[h]
 
         return AttentionModel(d=self.d, beta=self.beta, A=pick(self.A), V=pick(self.V),
-                              normalization=self.normalization, mask=self.mask, gamma=self.gamma)
+                              normalization=self.normalization, mask=self.mask, gamma=self.gamma,
+                              kappa=self.kappa)
 
     # -- as a field ----------------------------------------------------------------------
     @property
@@ -228,26 +250,30 @@ class AttentionModel(Field):
         (:func:`attnflow.backends.prepare`; ``options`` go to the backend, e.g. ``{"block": 256}``).
 
         Returns an :class:`attnflow.fields.AttentionField` (post-LN) or an
-        :class:`attnflow.schemes.SchemeField` (``.backend`` names the evaluator).
+        :class:`attnflow.schemes.SchemeField` (``.backend`` names the evaluator); with noise, a
+        :class:`attnflow.fields.NoisyField` around it with diffusivity 1/kappa (the drift's
+        ``rhs`` is the deterministic velocity).
         """
         from .backends import prepare
-        from .fields import AttentionField
+        from .fields import AttentionField, NoisyField
         from .schemes import SchemeField
 
         model = self.for_tokens(int(np.shape(x)[-2]))
         probe = _directions(np.asarray(x))                # an example: shape and dtype decide "auto"
         evaluator = prepare(model, probe, backend, options)
-        if model.layernorm == "post":
-            return AttentionField(model, evaluator)
-        return SchemeField(model, evaluator)
+        if model.layernorm != "post":
+            return SchemeField(model, evaluator)
+        drift = AttentionField(model, evaluator)
+        return drift if model.kappa is None else NoisyField(drift, 1.0 / model.kappa)
 
     @property
     def gradient_flow(self) -> bool:
         """True when the flow increases the interaction energy E of the directions at every time:
         one head, no mask, and A = V = I or V = A symmetric (SA or USA) [GLPR]; every layernorm
         scheme only rescales each token's speed by a positive factor, so it keeps the property
-        (docs/theory/mean-field.md, docs/theory/normalization.md)."""
-        if self.heads != 1 or self.mask is not None:
+        (docs/theory/mean-field.md, docs/theory/normalization.md). A noisy model is not: the noise
+        moves the energy both ways."""
+        if self.heads != 1 or self.mask is not None or self.kappa is not None:
             return False
         if self.V is None and self.A is None:
             return True
@@ -295,7 +321,8 @@ class AttentionModel(Field):
         return {"d": self.d, "beta": self.beta, "A": self.A, "V": self.V,
                 "normalization": self.normalization, "name": self.name, "layernorm": self.layernorm,
                 "mask": self.mask, "heads": None if self.heads == 1 else self.heads, "gamma": self.gamma,
-                "t_switch": self.t_switch, "alpha": self.alpha if self.layernorm == "ngpt" else None}
+                "t_switch": self.t_switch, "alpha": self.alpha if self.layernorm == "ngpt" else None,
+                "kappa": self.kappa}
 
     def replace(self, **changes) -> AttentionModel:
         """Return a copy with some fields changed (validated again)."""
@@ -315,7 +342,7 @@ class AttentionModel(Field):
 
     def _key(self) -> tuple:
         return (self.d, self.beta, self.normalization, self.layernorm, self.mask, self.heads, self.gamma,
-                self.t_switch, self.alpha if self.layernorm == "ngpt" else None)
+                self.t_switch, self.alpha if self.layernorm == "ngpt" else None, self.kappa)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AttentionModel):
@@ -332,7 +359,8 @@ class AttentionModel(Field):
 
         beta = f"{self.beta:g}" if not isinstance(self.beta, str) else f"'log', gamma={self.gamma:g}"
         extra = "".join(f", {k}={v!r}" for k, v in (("layernorm", self.layernorm), ("mask", self.mask),
-                                                       ("heads", self.heads), ("t_switch", self.t_switch))
+                                                       ("heads", self.heads), ("t_switch", self.t_switch),
+                                                       ("kappa", self.kappa))
                         if v is not None and (k, v) not in (("layernorm", "post"), ("heads", 1)))
         if self.layernorm == "ngpt" and self.alpha != 1.0:
             extra += f", alpha={self.alpha:g}"

@@ -147,6 +147,9 @@ class ModelSection(Section):
     t_switch: Real | None = Field(None, ge=0, description='Mix-LN: post-LN before this time, pre-LN after',
                                   examples=[2.5])
     alpha: Real | None = Field(None, gt=0, description='nGPT step multiplier (default 1)', examples=[1.0])
+    kappa: Real | None = Field(None, gt=0, description="noise: each token also moves by sqrt(2/kappa) dB, "
+                               "B a Brownian motion of the sphere (large kappa = weak noise; omitted: none); "
+                               'needs a stochastic [run].method and [run].seed', examples=[2.0])
     normalization: Literal["sa", "usa"] = Field(
         "sa", description='"sa": softmax, weights divided by their sum; "usa": divided by the token count N')
     A: MatrixSpec | None = Field(None, description='score matrix (weights e^{beta <A x_i, x_j>}); '
@@ -190,7 +193,7 @@ class ModelSection(Section):
         A, V = self.matrices()
         return AttentionModel(d=self.d, beta=self.beta, A=A, V=V, normalization=self.normalization,
                               layernorm=self.layernorm, mask=self.mask, gamma=self.gamma,
-                              t_switch=self.t_switch, alpha=self.alpha)
+                              t_switch=self.t_switch, alpha=self.alpha, kappa=self.kappa)
 
 
 def _explicit(spec: Any) -> np.ndarray | None:
@@ -337,7 +340,11 @@ class RunSection(Section):
     method: Literal[METHODS] = Field(
         "rk4", description='"layer": one post-LN transformer layer per step, x <- (x + dt y)/|x + dt y|; '
         'explicit Runge-Kutta schemes "euler", "midpoint", "heun2", "ssprk3", "rk4", "rk38" (fixed '
-        'steps); "bosh3", "dopri5": adaptive, with rtol and atol')
+        'steps); "bosh3", "dopri5": adaptive, with rtol and atol; with noise ([model].kappa) the '
+        'stochastic "euler_maruyama" (weak order 1) or "strang" (weak order 2)')
+    seed: Int | None = Field(None, ge=0, le=2**64 - 1, description="noise seed: required when [model].kappa "
+                             "is set (the Brownian increments are a function of it, the batch member and the "
+                             "step), refused otherwise", examples=[0])
     save_every: Real | None = Field(None, gt=0, description="save at t0, t0 + save_every, ..., and always "
                                     "at t1", examples=[0.1])
     save_at: tuple[Real, ...] | None = Field(None, min_length=1, description="save exactly at these strictly "
@@ -432,4 +439,12 @@ class RunFile(Section):
             raise problem(f"must be a non-zero list of length d = {d}",
                           f"give a mean direction of length d = {d}, e.g. mu = {[0] * (d - 1) + [1]}",
                           key=("init", "mu"), value=list(init.mu))
+        if self.model.kappa is not None and self.run.seed is None:
+            raise problem(f"is required with noise ([model].kappa = {self.model.kappa:g}): it seeds the "
+                          "Brownian increments", "add seed = 0 (any integer) to [run]", key=("run", "seed"),
+                          value=None)
+        if self.model.kappa is None and self.run.seed is not None:
+            raise problem("seeds nothing: the model has no noise ([model].kappa is not set; [init].seed "
+                          "seeds the initial tokens)", "drop it, or set [model].kappa",
+                          key=("run", "seed"), value=self.run.seed)
         return self

@@ -84,7 +84,7 @@ class RunConfig:
         return {
             "t1": r.t1, "dt": r.dt, "method": r.method, "save_at": r.save_times(), "t0": r.t0,
             "observables": r.observables, "save_states": r.save_states,
-            "backend": r.backend, "rtol": r.rtol, "atol": r.atol,
+            "backend": r.backend, "rtol": r.rtol, "atol": r.atol, "seed": r.seed,
             "provenance": {"init": self.init.model_dump(mode="json", exclude_none=True)},
         }
 

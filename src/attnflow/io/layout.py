@@ -3,8 +3,9 @@
 Coordinates ``time`` (T,), ``batch`` (B,) when batched, ``particle`` (n,), ``dim`` (d,); the
 state ``x`` (time, [batch,] particle, dim) when states were saved; one variable per observable
 (time[, batch]); ``A`` and ``V`` (row, col) when not the identity. Root attributes carry the model
-(d, beta, normalization), the method, dt, the seed, the package version and the full provenance
-as JSON under ``attnflow_metadata``.
+(d, beta, normalization; the variants and the noise ``kappa`` when set), the method, dt, the seed
+of the initial state, the noise seed of a noisy run (``noise_seed``), the package version and the
+full provenance as JSON under ``attnflow_metadata``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .._version import __version__
 __all__ = ["attrs", "coords", "json_default", "matrix_dims", "model_from", "state_dims", "static_vars"]
 
 #: the model's variant options, stored as attributes when they are not the defaults
-_VARIANTS = ("layernorm", "mask", "t_switch", "alpha")
+_VARIANTS = ("layernorm", "mask", "t_switch", "alpha", "kappa")
 
 
 def state_dims(shape: tuple[int, ...]) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ def attrs(model, method: str, dt: float, metadata: dict) -> dict:
         "method": method, "dt": float(dt), "attnflow_version": meta["attnflow_version"],
         "attnflow_metadata": json.dumps(meta, default=json_default),
     }
-    for key in ("seed", "backend", "status", "t0", "t1"):
+    for key in ("seed", "noise_seed", "backend", "status", "t0", "t1"):
         if meta.get(key) is not None:
             out[key] = meta[key] if not isinstance(meta[key], bool) else int(meta[key])
     for key in _VARIANTS:

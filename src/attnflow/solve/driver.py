@@ -6,10 +6,14 @@
 Each step: the solver returns an ambient state, the field's manifold retracts it, an optional
 ``stop(t, y)`` condition may end the run (its reason becomes the status), save times record the
 state and the statistics of ``saveat``, and monitors see every save and every accepted step
-(stores write checkpoints from them, progress bars advance). Floating-point overflow and invalid
-operations raise inside a step; the error names the time, the step and h times the size of the
-field at the last good state, so a step too large for the field is told apart from a field that
-overflows by itself.
+(stores write checkpoints from them, progress bars advance). A stochastic scheme
+(:mod:`.sde`) also receives the Brownian increments of the step from ``noise``
+(:class:`~attnflow.solve.noise.BrownianIncrements`), addressed by the step's grid index, so a
+run resumed from a checkpoint draws the increments of the uninterrupted run.
+
+Floating-point overflow and invalid operations raise inside a step; the error names the time,
+the step and h times the size of the field at the last good state, so a step too large for the
+field is told apart from a field that overflows by itself.
 """
 
 from __future__ import annotations
@@ -92,8 +96,9 @@ def _blowup(exc: BaseException, field, t: float, y: np.ndarray, h: float, step: 
 class _Run:
     """The loop state shared by the three controller loops."""
 
-    def __init__(self, field, solver: Solver, saveat: SaveAt, saves: np.ndarray, stop, monitors):
+    def __init__(self, field, solver: Solver, saveat: SaveAt, saves: np.ndarray, stop, monitors, noise=None):
         self.field, self.solver, self.saveat, self.saves = field, solver, saveat, saves
+        self.noise = noise
         self.stop, self.monitors = stop, tuple(monitors)
         self.retract = field.manifold.retract
         self.ts: list[float] = []
@@ -116,11 +121,19 @@ class _Run:
         for m in self.monitors:
             m.on_step(cp)
 
-    def try_step(self, t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray | None]:
+    def try_step(self, t: float, y: np.ndarray, h: float, index: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
         at_step = getattr(self.field, "at_step", None)     # piecewise-in-time fields (breakpoints)
         field = self.field if at_step is None else at_step(t, h)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            y_amb, err = self.solver.step(field, t, y, h)
+            if self.solver.stochastic:
+                shape = field.manifold.noise_shape(np.shape(y))
+                def draw(pieces: int) -> np.ndarray:
+                    return self.noise.increments(index, h, shape, pieces).astype(y.dtype, copy=False)
+
+                y_amb, err = self.solver.step(field, t, y, h, draw)
+            else:
+                y_amb, err = self.solver.step(field, t, y, h)
             self.stats["n_evals"] += self.solver.stages
             return self.retract(y_amb), (err, y_amb)
 
@@ -147,7 +160,7 @@ def _fixed(run: _Run, ctrl: ConstantStep, y: np.ndarray, t0: float, t1: float, s
     while i < grid.size - 1:
         t, h = float(grid[i]), float(grid[i + 1] - grid[i])
         try:
-            y_new, _ = run.try_step(t, y, h)
+            y_new, _ = run.try_step(t, y, h, i)
         except FloatingPointError as exc:
             raise _blowup(exc, run.field, t, y, h, i) from None
         i += 1
@@ -249,10 +262,23 @@ def _state(run: _Run, ctrl: StateStep, y: np.ndarray, t0: float, t1: float, star
     return cp
 
 
+def _check_noise(solver: Solver, stepsize, noise) -> None:
+    if solver.stochastic and noise is None:
+        raise fail("noise", None, f"is required by the stochastic scheme {solver.name!r}",
+                   "pass noise=BrownianIncrements(seed)")
+    if not solver.stochastic and noise is not None:
+        raise fail("noise", noise, f"has no use in the deterministic scheme {solver.name!r}",
+                   "drop noise, or use a stochastic scheme (attnflow.solve.SDE_SOLVERS)")
+    if solver.stochastic and not isinstance(stepsize, ConstantStep):
+        raise fail("stepsize", stepsize, f"is not a ConstantStep, which the stochastic scheme "
+                   f"{solver.name!r} needs (its increments are addressed by the grid index)",
+                   "pass ConstantStep(dt)")
+
+
 def solve(field, y0: np.ndarray, t0: float, t1: float, *, solver: str | Solver = "rk4",
           stepsize: ConstantStep | Adaptive | StateStep, saveat: SaveAt | None = None,
           stop: Callable[[float, np.ndarray], str | None] | None = None,
-          monitors: Sequence[Monitor] = (), start: Checkpoint | None = None) -> Trajectory:
+          monitors: Sequence[Monitor] = (), start: Checkpoint | None = None, noise=None) -> Trajectory:
     """Integrate ``field`` from ``y0`` at ``t0`` to ``t1``.
 
     Parameters
@@ -270,6 +296,10 @@ def solve(field, y0: np.ndarray, t0: float, t1: float, *, solver: str | Solver =
     monitors : :class:`Monitor` objects that see every save and accepted step.
     start : a :class:`Checkpoint` to continue from (a resumed run repeats the step sequence of
         the uninterrupted one: bit for bit for ConstantStep).
+    noise : the Brownian increments of a stochastic solver
+        (:class:`~attnflow.solve.noise.BrownianIncrements`; required by them, refused by the
+        others). Stochastic solvers take ConstantStep only (increments are addressed by grid
+        index).
 
     Returns
     -------
@@ -284,8 +314,9 @@ def solve(field, y0: np.ndarray, t0: float, t1: float, *, solver: str | Solver =
     saveat = SaveAt() if saveat is None else saveat
     if not t1 > t0:
         raise fail("t1", t1, f"must be greater than t0={t0:g}", "pass a later final time")
+    _check_noise(solver, stepsize, noise)
     saves = saveat.times(t0, t1)
-    run = _Run(field, solver, saveat, saves, stop, monitors)
+    run = _Run(field, solver, saveat, saves, stop, monitors, noise)
     y = y0 if start is None else start.y
     if isinstance(stepsize, ConstantStep):
         final = _fixed(run, stepsize, y, t0, t1, start)

@@ -46,6 +46,7 @@ class Solver:
     order: int
     stages: int
     adaptive: bool = False
+    stochastic: bool = False
     error_order: int | None = None
     stability_interval: float = 2.0
 
@@ -164,11 +165,16 @@ SOLVERS: dict[str, Solver] = {"layer": LayerScheme(), **{n: ExplicitRK(t) for n,
 
 
 def get_solver(method: str | Solver) -> Solver:
-    """The solver named ``method`` (or ``method`` itself if it is a Solver)."""
+    """The solver named ``method`` (or ``method`` itself if it is a Solver): a scheme of
+    :data:`SOLVERS`, of the stochastic schemes (:data:`attnflow.solve.sde.SDE_SOLVERS`) or of
+    the exponential schemes of split fields (:data:`attnflow.solve.exponential.SPLIT_SOLVERS`)."""
     from ..validation import fail
+    from .exponential import SPLIT_SOLVERS
+    from .sde import SDE_SOLVERS
 
     if isinstance(method, Solver):
         return method
-    if not isinstance(method, str) or method not in SOLVERS:
-        raise fail("method", method, "is not a known integrator", f"use one of {list(SOLVERS)}")
-    return SOLVERS[method]
+    known = {**SOLVERS, **SDE_SOLVERS, **SPLIT_SOLVERS}
+    if not isinstance(method, str) or method not in known:
+        raise fail("method", method, "is not a known integrator", f"use one of {list(known)}")
+    return known[method]

@@ -116,7 +116,8 @@ class SweepSpec:
         return int.from_bytes(digest, "little") % (2**31 - 1)
 
     def cell_document(self, index: Sequence[int]) -> dict[str, Any]:
-        """The run file of one cell as a dict: the base with the cell's axis values set."""
+        """The run file of one cell as a dict: the base with the cell's axis values set, the cell
+        seed as ``[init].seed`` (random kinds) and, for a noisy model, as ``[run].seed``."""
         doc = copy.deepcopy(self.base)
         for axis, i in zip(self.axes, index, strict=True):
             if not axis.is_replica:
@@ -126,7 +127,11 @@ class SweepSpec:
             init["seed"] = self.cell_seed(index)
         if self.samples is not None:
             init["batch"] = self.samples
-        doc.setdefault("run", {})["save_states"] = False
+        run = doc.setdefault("run", {})
+        run["save_states"] = False
+        if isinstance(doc.get("model"), Mapping) and doc["model"].get("kappa") is not None \
+                and "seed" not in run:
+            run["seed"] = self.cell_seed(index)      # the noise of a noisy cell (its own Philox streams)
         return doc
 
     def cell_config(self, index: Sequence[int]):
