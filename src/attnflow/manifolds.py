@@ -106,6 +106,9 @@ class Sphere(Manifold):
         docs/theory/noise.md#brownian-motion-on-the-sphere.
         """
         s = math.sqrt(2.0 * tau / (1.0 + (self.d - 2) * tau / 3.0))
+        if self.d == 2:                                  # exp along the unit tangent: a rotation by s z
+            a = s * z
+            return np.cos(a) * y + np.sin(a) * np.stack([-y[..., 1], y[..., 0]], axis=-1)
         return self.exp(y, s * self.tangent_gaussian(y, z))
 
 

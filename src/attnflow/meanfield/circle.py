@@ -2,7 +2,7 @@
 
 A probability density rho(theta) (int rho dtheta = 1) evolves by
 
-    d_t rho + d_theta( rho u[rho] ) = 0,
+    d_t rho + d_theta( rho u[rho] ) = kappa^{-1} d_theta^2 rho      (no right side without noise),
     USA: u(theta) = int e^{beta cos(phi - theta)} sin(phi - theta) rho(phi) dphi,
     SA:  u(theta) = USA u(theta) / int e^{beta cos(phi - theta)} rho(phi) dphi
 
@@ -21,6 +21,12 @@ spectral, with the 2/3 rule against aliasing; time stepping is classical RK4 of 
 limited by the CFL number and by the fastest linear growth rate, and save times are hit
 exactly. Mass is conserved to rounding (the k = 0 mode of a derivative is zero).
 
+Noise (``kappa``): the diffusion is diagonal in Fourier space (-k^2/kappa), so the field is split
+(:class:`attnflow.fields.SplitField`) and integrated by the exponential RK4 ``"etdrk4"``
+(:mod:`attnflow.solve.exponential`): the diffusion is exact, the step is limited by the
+advection alone, small kappa (strong noise) is no stiff trap, and stationary states are fixed
+points of the step (docs/theory/noise.md).
+
 Loss of positivity (min rho < -pos_tol max rho) or of resolution (the upper half of the
 retained spectrum exceeding tail_tol of the mean) is reported with a
 :class:`ResolutionWarning` and the run stops there; the result keeps what was computed and
@@ -37,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fields import FunctionField
+from ..fields import DiagonalLinear, FunctionField, SplitField
 from ..solve import SaveAt, StateStep, solve
 from ..theory.kernels import kernel_coefficients
 from ..theory.stability import growth_rates
@@ -110,10 +116,12 @@ class CircleSolver:
         convolution is used; otherwise grid quadrature.
     cfl : Courant number for the automatic step (dt <= cfl * (2 pi / M) / max |u|).
     pos_tol, tail_tol : thresholds of the positivity and resolution checks.
+    kappa : None (no noise) or the noise parameter: diffusion kappa^{-1} d_theta^2 rho, the
+        mean field of tokens with noise sqrt(2/kappa) dB (``AttentionModel(..., kappa=...)``).
     """
 
     def __init__(self, beta: float, M: int, normalization: str = "usa", A=None, V=None, *,
-                 cfl: float = 0.5, pos_tol: float = 1e-8, tail_tol: float = 1e-8):
+                 cfl: float = 0.5, pos_tol: float = 1e-8, tail_tol: float = 1e-8, kappa: float | None = None):
         self.beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
         if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 8 or M % 2:
             raise fail("M", M, "must be an even integer >= 8", "pass e.g. M=256")
@@ -125,6 +133,8 @@ class CircleSolver:
         self.V = square_matrix("V", V, 2)
         self.cfl = finite_float("cfl", cfl, fix="pass e.g. cfl=0.5", positive=True)
         self.pos_tol, self.tail_tol = float(pos_tol), float(tail_tol)
+        self.kappa = None if kappa is None else finite_float(
+            "kappa", kappa, fix="pass a positive noise parameter, or None for no noise", positive=True)
         self.theta = 2 * np.pi * np.arange(self.M) / self.M
         self.kmax = self.M // 3                       # 2/3 rule: modes k <= M/3 are kept
         k = np.arange(self.M // 2 + 1)
@@ -140,6 +150,9 @@ class CircleSolver:
         else:
             self._kern = np.where(k == 1, 0.5j, 0.0)
         self._identity = self.A is None and self.V is None
+        self._diffusion = None if self.kappa is None else DiagonalLinear(
+            -(k.astype(np.float64) ** 2) / self.kappa, forward=np.fft.rfft,
+            inverse=lambda c: np.fft.irfft(c, n=self.M))
         if not self._identity:
             self._x = np.stack([np.cos(self.theta), np.sin(self.theta)], axis=1)
             self._tau = np.stack([-np.sin(self.theta), np.cos(self.theta)], axis=1)
@@ -149,11 +162,11 @@ class CircleSolver:
         """Linear growth rates gamma_k at the uniform density for k = 0..M/2 (A = V = I).
 
         USA: gamma_k = k^2 I_k(beta) / beta; SA: divided by I_0(beta)
-        (docs/theory/linear-stability.md#growth-rates);
+        (docs/theory/linear-stability.md#growth-rates); with noise, minus k^2 / kappa;
         :func:`attnflow.theory.growth_rates` with d = 2. Raises FloatingPointError (naming
         beta and the fix) where the USA rates exceed float64.
         """
-        return growth_rates(self.beta, 2, self.M // 2, self.normalization)
+        return growth_rates(self.beta, 2, self.M // 2, self.normalization, kappa=self.kappa)
 
     def velocity(self, rho: np.ndarray) -> np.ndarray:
         """The velocity u(theta_j) of density values ``rho`` (M,) on the grid."""
@@ -188,16 +201,24 @@ class CircleSolver:
         return out
 
     @property
-    def field(self) -> FunctionField:
-        """The semi-discrete equation as a field on the grid values (Euclidean, (M,))."""
-        return FunctionField(lambda _t, rho: self.rhs(rho))
+    def field(self) -> FunctionField | SplitField:
+        """The semi-discrete equation as a field on the grid values (Euclidean, (M,)); with noise
+        a :class:`~attnflow.fields.SplitField` (diffusion diagonal in Fourier, advection)."""
+        if self._diffusion is None:
+            return FunctionField(lambda _t, rho: self.rhs(rho))
+        return SplitField(self._diffusion, lambda _t, rho: self.advection(rho))
 
-    def rhs(self, rho: np.ndarray) -> np.ndarray:
-        """d rho / dt = -d_theta(rho u), spectral derivative with the 2/3 rule, (M,)."""
+    def advection(self, rho: np.ndarray) -> np.ndarray:
+        """-d_theta(rho u), spectral derivative with the 2/3 rule, (M,)."""
         flux = np.fft.rfft(rho * self.velocity(rho))
         flux *= self._ik
         flux[~self._keep] = 0.0
         return -np.fft.irfft(flux, n=self.M)
+
+    def rhs(self, rho: np.ndarray) -> np.ndarray:
+        """d rho / dt = -d_theta(rho u) [+ kappa^{-1} d_theta^2 rho], (M,)."""
+        out = self.advection(rho)
+        return out if self._diffusion is None else out + self._diffusion.apply(rho)
 
     # -- the solve -----------------------------------------------------------------------
     def _initial(self, rho0, normalize: bool) -> np.ndarray:
@@ -251,7 +272,8 @@ class CircleSolver:
         if dt is not None:
             dt = finite_float("dt", dt, fix="pass a positive step or None", positive=True)
         rho = self._initial(rho0, normalize)
-        rates = self.growth_rates()[: self.kmax + 1] if self._identity else None
+        # the transport's own rates (without the diffusion, which the exponential scheme takes exactly)
+        rates = growth_rates(self.beta, 2, self.kmax, self.normalization) if self._identity else None
         rate_max = float(np.max(rates)) if rates is not None else None
         dx = 2 * np.pi / self.M
 
@@ -260,7 +282,7 @@ class CircleSolver:
                 return dt
             umax = np.abs(self.velocity(y)).max()
             h = self.cfl * dx / umax if umax > 0 else t1
-            return min(h, 0.05 / rate_max) if rate_max else h
+            return min(h, 0.05 / rate_max) if rate_max and rate_max > 0 else h
 
         stopped_at: list[float] = []
 
@@ -270,8 +292,8 @@ class CircleSolver:
                 stopped_at.append(t)
             return problem
 
-        traj = solve(self.field, rho, 0.0, t1, solver="rk4", stepsize=StateStep(step_size),
-                     saveat=SaveAt(saves), stop=stop)
+        traj = solve(self.field, rho, 0.0, t1, solver="rk4" if self.kappa is None else "etdrk4",
+                     stepsize=StateStep(step_size), saveat=SaveAt(saves), stop=stop)
         status, t = traj.status, (stopped_at[0] if stopped_at else traj.final.t)
         if stopped_at:
             warnings.warn(f"CircleSolver stopped at t={t:.6g}: the density {status} "
@@ -280,5 +302,5 @@ class CircleSolver:
         steps = traj.stats["n_steps"]
         out_t, out_rho = traj.ts, traj.ys
         attrs = {"beta": self.beta, "M": self.M, "normalization": self.normalization,
-                 "identity": int(self._identity), "steps": steps, "t_end": t}
+                 "identity": int(self._identity), "steps": steps, "t_end": t, "kappa": self.kappa}
         return CircleSolution(out_t, self.theta.copy(), out_rho, status, attrs)

@@ -45,6 +45,13 @@ core (:func:`attnflow.solve.solve`, :class:`~attnflow.solve.StateStep`) with a s
 limited by a CFL number, the divergence of the field and the fastest linear rate; save times
 are hit exactly.
 
+Noise (``kappa``): d_t f gains kappa^{-1} Delta f, diagonal in the zonal harmonics
+(-k(k + d - 2)/kappa), so the Galerkin system is a split field (:class:`attnflow.fields.SplitField`)
+integrated by the exponential RK4 ``"etdrk4"`` (:mod:`attnflow.solve.exponential`): the
+diffusion is exact, the step is limited by the advection alone and stationary states are fixed
+points of the step (docs/theory/noise.md).
+Mass stays exact (k = 0 has no diffusion).
+
 Loss of positivity (min f < -pos_tol max f on the nodes) or of resolution (the L^2(sigma)
 norm of the top third of the retained coefficients exceeding tail_tol times the norm of f)
 is reported with a :class:`ResolutionWarning` and the run stops there; the result keeps the
@@ -62,7 +69,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import roots_jacobi
 
-from ..fields import FunctionField
+from ..fields import DiagonalLinear, FunctionField, SplitField
 from ..solve import SaveAt, StateStep, solve
 from ..theory.kernels import (
     LOG_MAX,
@@ -192,6 +199,8 @@ class ZonalSolver:
     K : top retained degree; default (2M - 1) // 3 (exact de-aliasing for USA).
     cfl : Courant number of the automatic step, dt <= cfl * min dphi / max |u_phi|.
     pos_tol, tail_tol : thresholds of the positivity and resolution checks (defaults 1e-8).
+    kappa : None (no noise) or the noise parameter: diffusion kappa^{-1} Delta f, the mean field
+        of tokens with noise sqrt(2/kappa) dB (``AttentionModel(..., kappa=...)``).
 
     Attributes
     ----------
@@ -206,7 +215,7 @@ class ZonalSolver:
     """
 
     def __init__(self, beta: float, d: int, M: int, normalization: str = "usa", *, K: int | None = None,
-                 cfl: float = 0.5, pos_tol: float = 1e-8, tail_tol: float = 1e-8):
+                 cfl: float = 0.5, pos_tol: float = 1e-8, tail_tol: float = 1e-8, kappa: float | None = None):
         self.beta = finite_float("beta", beta, fix="pass a finite inverse temperature")
         self.d = _int_at_least("d", d, 2, "pass the ambient dimension (S^{d-1} lives in R^d)")
         self.M = _int_at_least("M", M, 4, "pass the number of quadrature nodes, e.g. M=64")
@@ -223,6 +232,8 @@ class ZonalSolver:
         self.cfl = finite_float("cfl", cfl, fix="pass e.g. cfl=0.5", positive=True)
         self.pos_tol = finite_float("pos_tol", pos_tol, fix="pass e.g. pos_tol=1e-8", positive=True)
         self.tail_tol = finite_float("tail_tol", tail_tol, fix="pass e.g. tail_tol=1e-8", positive=True)
+        self.kappa = None if kappa is None else finite_float(
+            "kappa", kappa, fix="pass a positive noise parameter, or None for no noise", positive=True)
         if self.normalization == "usa" and abs(self.beta) > LOG_MAX:
             raise fail("beta", beta, "overflows the USA field e^{|beta|} in float64",
                        'use normalization="sa" or |beta| < 700')
@@ -251,17 +262,20 @@ class ZonalSolver:
             self._lam = lam * scale            # SA: the factor e^{|beta|} cancels in U'/U
             self._lam_over_beta = self._lam / self.beta
         self._lap = k * (k + self.d - 2)
+        self._diffusion = None if self.kappa is None else DiagonalLinear(-self._lap / self.kappa)
         self._top = k >= self.K + 1 - max(1, (self.K + 1) // 3)
         self._dphi = float(np.min(np.diff(np.concatenate([[0.0], self.phi, [np.pi]]))))
 
     def __repr__(self) -> str:
+        noise = "" if self.kappa is None else f", kappa={self.kappa:g}"
         return (f"ZonalSolver(beta={self.beta:g}, d={self.d}, M={self.M}, K={self.K}, "
-                f"normalization={self.normalization!r})")
+                f"normalization={self.normalization!r}{noise})")
 
     # -- spectral helpers ----------------------------------------------------------------------
     def growth_rates(self) -> np.ndarray:
-        """Linear rates gamma_k at the uniform density, k = 0..K (see :func:`zonal_growth_rates`)."""
-        return zonal_growth_rates(self.beta, self.d, self.K, self.normalization)
+        """Linear rates gamma_k at the uniform density, k = 0..K (see :func:`zonal_growth_rates`;
+        with noise, minus k(k + d - 2)/kappa)."""
+        return zonal_growth_rates(self.beta, self.d, self.K, self.normalization, kappa=self.kappa)
 
     def eigenvalues(self) -> np.ndarray:
         """lambda_k, k = 0..K (:func:`funk_hecke_eigenvalues`)."""
@@ -277,6 +291,44 @@ class ZonalSolver:
         if c.shape != (self.K + 1,):
             raise fail("c", c, f"has shape {c.shape}, expected ({self.K + 1},)", "pass K + 1 coefficients")
         return self._P @ c
+
+    @property
+    def analysis(self) -> np.ndarray:
+        """(K + 1, M): coefficients = analysis @ nodal values (exact for degree <= K)."""
+        return self._analysis
+
+    @property
+    def laplacian(self) -> np.ndarray:
+        """(K + 1,): the eigenvalues -k(k + d - 2) of the Laplacian on the zonal harmonics."""
+        return -self._lap.astype(np.float64)
+
+    def potential(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Phi at the nodes (M,), up to a constant, and dPhi/dc (M, K + 1): the drift is grad Phi.
+
+        USA: Phi = (1/beta) int e^{beta <x, y>} f dsigma(y) = sum_k (lambda_k / beta) c_k P_k;
+        SA: Phi = (1/beta) log int e^{beta <x, y>} f dsigma(y); both tend to <x, m> (the mean m)
+        as beta -> 0 (docs/theory/noise.md#stationary-states). The constant k = 0 term is dropped.
+        """
+        ell = self._lam_over_beta.copy()
+        ell[0] = 0.0
+        if self.normalization == "usa" or self.beta == 0:
+            D = self._P * ell
+            return D @ c, D
+        U = self._P @ (self._lam * c)
+        return np.log(U) / self.beta, (self._P * self._lam) / (self.beta * U[:, None])
+
+    def jacobian(self, c: np.ndarray) -> np.ndarray:
+        """d rhs / dc at coefficients ``c``, (K + 1, K + 1): the Galerkin linearization (with the
+        diffusion when ``kappa`` is set). At the uniform state it is diag(growth rates)."""
+        f, g = self._field(c)
+        Dg = self._dP * self._lam_over_beta                        # dg/dc for USA
+        if self.normalization == "sa":
+            U = self._P @ (self._lam * c)
+            Dg = Dg / U[:, None] - (g / U)[:, None] * (self._P * self._lam)
+        J = self._flux @ (g[:, None] * self._P + f[:, None] * Dg)
+        if self._diffusion is not None:
+            J[np.diag_indices_from(J)] += self._diffusion.diagonal
+        return J
 
     def _nodal(self, f, name: str) -> np.ndarray:
         if callable(f):
@@ -318,14 +370,22 @@ class ZonalSolver:
         return -self._sin * g
 
     @property
-    def field(self) -> FunctionField:
-        """The Galerkin system as a field on the coefficients (Euclidean, (K + 1,))."""
-        return FunctionField(lambda _t, c: self.rhs(c))
+    def field(self) -> FunctionField | SplitField:
+        """The Galerkin system as a field on the coefficients (Euclidean, (K + 1,)); with noise a
+        :class:`~attnflow.fields.SplitField` (diffusion diagonal in the coefficients, advection)."""
+        if self._diffusion is None:
+            return FunctionField(lambda _t, c: self.rhs(c))
+        return SplitField(self._diffusion, lambda _t, c: self.advection(c))
 
-    def rhs(self, c: np.ndarray) -> np.ndarray:
-        """d f_k / dt of the Galerkin system, (K + 1,)."""
+    def advection(self, c: np.ndarray) -> np.ndarray:
+        """The transport part -div(f X[f]) of d f_k / dt, (K + 1,)."""
         f, g = self._field(c)
         return self._flux @ (f * g)
+
+    def rhs(self, c: np.ndarray) -> np.ndarray:
+        """d f_k / dt of the Galerkin system (transport [+ kappa^{-1} Delta f]), (K + 1,)."""
+        out = self.advection(c)
+        return out if self._diffusion is None else out + self._diffusion.apply(c)
 
     def energy(self, c) -> float:
         """(1/(2 beta)) sum_k lambda_k c_k^2 h_k for coefficients ``c`` (K + 1,)."""
@@ -415,9 +475,10 @@ class ZonalSolver:
         elif abs(mass - 1) > 1e-8:
             raise fail("f0", vals, f"has mass {mass:.10g}, not 1 (int f dsigma, f = 1 is uniform)",
                        "pass normalize=True or divide by the mass")
-        rates = self.growth_rates() if dt is None else None
+        # the transport's own rates (without the diffusion, which the exponential scheme takes exactly)
+        rates = zonal_growth_rates(self.beta, self.d, self.K, self.normalization) if dt is None else None
         rate_max = float(np.max(rates)) if rates is not None else 0.0
-        if self.normalization == "usa" and not math.isfinite(rate_max):
+        if (self.normalization == "usa" and not math.isfinite(rate_max)) or rate_max < 0:
             rate_max = 0.0
 
         status, message, steps, t = "complete", "", 0, 0.0
@@ -436,7 +497,7 @@ class ZonalSolver:
                     return found[0]
                 return None
 
-            traj = solve(self.field, c, 0.0, t1, solver="rk4",
+            traj = solve(self.field, c, 0.0, t1, solver="rk4" if self.kappa is None else "etdrk4",
                          stepsize=StateStep(step_size, split_slivers=True), saveat=SaveAt(saves), stop=stop)
             out_t, out_c, steps = traj.ts, traj.ys, traj.stats["n_steps"]
             t, problem = stopped[0] if stopped else (traj.final.t, None)
@@ -448,7 +509,7 @@ class ZonalSolver:
                           "into a Dirac mass", ResolutionWarning, stacklevel=2)
         coef = np.asarray(out_c, dtype=np.float64).reshape(-1, self.K + 1)
         attrs = {"beta": self.beta, "d": self.d, "M": self.M, "K": self.K,
-                 "normalization": self.normalization, "steps": steps, "t_end": t,
+                 "normalization": self.normalization, "steps": steps, "t_end": t, "kappa": self.kappa,
                  "dt": dt, "cfl": self.cfl, "pos_tol": self.pos_tol, "tail_tol": self.tail_tol}
         return ZonalSolution(np.asarray(out_t, dtype=np.float64), self.phi.copy(), coef @ self._P.T,
                              coef, self.weights.copy(), status, message, attrs)

@@ -29,7 +29,10 @@ this package is the one place where each of them lives:
   :func:`renyi_parking_mean`;
 - the zero-temperature limit [L] (:mod:`.lowtemp`): :func:`zero_temperature_map`,
   :class:`ZeroTemperatureMap`, :func:`push_forward`, :func:`zero_temperature_rate`,
-  :func:`wasserstein_bound`, :func:`optimal_time`.
+  :func:`wasserstein_bound`, :func:`optimal_time`;
+- noise (:mod:`.noise`): :func:`noise_threshold` (kappa_#), :func:`pitchfork_coefficient`,
+  :func:`critical_beta` (beta_* of the discontinuous transition [MR]),
+  :func:`kuramoto_order_parameter`; the rates with noise are :func:`growth_rates` with ``kappa``.
 
 Overflow: quantities that grow like e^{|beta|} raise one FloatingPointError that names beta
 and the fix (e.g. ``scaled=True``), never inf or NaN.
@@ -46,6 +49,9 @@ References
        transformers", arXiv 2312.10794.
 [KPR]  Karagodin, Polyanskiy, Rigollet, "Clustering in causal attention masking",
        arXiv 2411.04990.
+[MR]   Mun, Rosenzweig, "Phase transitions in Doi-Onsager, noisy transformer, and other
+       multimodal models", arXiv 2604.16288 (d = 2); "Phase transitions for the noisy
+       transformer model in arbitrary dimension", arXiv 2606.05140.
 
 "Derived here" marks statements that docs/theory/provenance.md#provenance-tags derives rather than reads in
 a paper; the
@@ -90,6 +96,7 @@ from .lowtemp import (
     zero_temperature_map,
     zero_temperature_rate,
 )
+from .noise import critical_beta, kuramoto_order_parameter, noise_threshold, pitchfork_coefficient
 from .normalization import (
     SCHEMES,
     EquiangularLaw,
@@ -109,6 +116,7 @@ __all__ = [
     "causal_pair_cosine",
     "causal_pair_time",
     "clustering_rate_bounds",
+    "critical_beta",
     "energy_gradient",
     "energy_hessian",
     "equiangular_asymptotics",
@@ -126,12 +134,15 @@ __all__ = [
     "iter_zonal_harmonics",
     "k_max",
     "kernel_coefficients",
+    "kuramoto_order_parameter",
     "linear_phase_end",
     "long_context_cosine",
     "long_context_limit",
     "long_context_rate",
     "mode_maxima",
+    "noise_threshold",
     "optimal_time",
+    "pitchfork_coefficient",
     "predicted_cluster_angles",
     "predicted_cluster_count",
     "push_forward",

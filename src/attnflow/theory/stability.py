@@ -34,7 +34,7 @@ GROWTH_OVERFLOW_FIX = ('pass scaled=True to attnflow.theory.growth_rates for the
 
 
 def growth_rates(beta: float, d: int, K: int, normalization: Normalization = "usa", *,
-                 scaled: bool = False) -> np.ndarray:
+                 scaled: bool = False, kappa: float | None = None) -> np.ndarray:
     """Growth rates gamma_k of degree-k perturbations of the uniform measure, k = 0..K.
 
     Linearizing the mean-field equation (A = V = I) at rho = sigma + f gives
@@ -65,6 +65,12 @@ def growth_rates(beta: float, d: int, K: int, normalization: Normalization = "us
     normalization : "usa" or "sa".
     scaled : USA only: return gamma_k e^{-|beta|} (finite for huge beta). Ignored for SA,
         whose rates are O(1) (they tend to k^2 e^{-k^2/(2 beta)}/beta for large beta, d = 2).
+    kappa : None, or the noise parameter of the Fokker-Planck equation d_t mu = kappa^{-1} Delta mu
+        - div(mu X[mu]): the diffusion adds -k(k + d - 2)/kappa to each rate,
+
+            gamma_k(kappa) = gamma_k - k (k + d - 2) / kappa,
+
+        (docs/theory/noise.md#linear-stability-of-the-uniform-state); not with ``scaled``.
 
     Returns
     -------
@@ -74,6 +80,12 @@ def growth_rates(beta: float, d: int, K: int, normalization: Normalization = "us
     d = dimension(d)
     K = degree(K)
     normalization = check_normalization(normalization)
+    if kappa is not None:
+        kappa = finite_float("kappa", kappa, fix="pass a positive noise parameter, or None", positive=True)
+        if scaled:
+            raise fail("scaled", scaled, "cannot be combined with kappa (the diffusion term is not "
+                       "scaled by e^{-|beta|})", "drop scaled, or kappa")
+        return growth_rates(beta, d, K, normalization) - np.arange(K + 1) * (np.arange(K + 1) + d - 2) / kappa
     k = np.arange(K + 1, dtype=np.float64)
     lap = k * (k + d - 2)
     if beta == 0:
