@@ -31,8 +31,8 @@ def test_report_html_holds_every_row_and_the_figures_inline(tmp_path):
     rep.write(tmp_path)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     rows = re.findall(r"<tr>\s*(.*?)\s*</tr>", page, re.S)[1:]                 # skip the header
-    cells = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
-             for r in rows]
+    cells = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+              for c in re.findall(r"<td>(.*?)</td>", r, re.S)] for r in rows]
     expected = [[c.replace("\\|", "|").replace("**", "") for c in claim.cells()] for claim in rep.claims]
     assert cells == expected
     assert page.count('class="pass"') == 1 and page.count('class="fail"') == 2

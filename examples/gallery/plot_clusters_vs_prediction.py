@@ -52,6 +52,6 @@ title = "t = 1.5: tokens (blue), predicted angles (red)"
 fig = af.plot.particles_with_prediction(sol, predicted_angles=predicted, title=title)
 
 # %%
-# From iid uniform tokens every mode starts at the random :math:`N^{-1/2}` level, so the modes near
-# :math:`k_{\max}` compete and the first clusters number :math:`k_{\max}` only part of the time: the ``bruno2024``
-# reproduction measures how often (see the gallery).
+# From iid uniform tokens every mode starts at the random :math:`N^{-1/2}` level, so the modes
+# near :math:`k_{\max}` compete and the first clusters number :math:`k_{\max}` only part of the
+# time: the ``bruno2024`` reproduction measures how often (see the gallery).
