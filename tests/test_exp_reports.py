@@ -39,6 +39,7 @@ from attnflow.experiments.report import (
     read_rows,
     start,
 )
+from attnflow.theory import long_context_cosine
 
 #: experiment -> [(start of the claim, quick-mode verdict)], in the order of the rows
 VERDICTS: dict[str, list[tuple[str, str]]] = {
@@ -196,6 +197,25 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("sqrt-scaling: mean cosine rho(t) follows the figure's curve", "fail"),
         ("post- and pre-LN are delayed against the figure by one time factor", "pass"),
     ],
+    "longcontext2025": [
+        ("below the critical scale (gamma = 1.2, gamma_c = 2): one pre-LN layer's output", "pass"),
+        ("at the critical scale (gamma = 2, gamma_c = 2): one pre-LN layer's output cosines", "pass"),
+        ("above the critical scale (gamma = 3, gamma_c = 2): one pre-LN layer's output", "pass"),
+        ("below the critical scale (gamma = 1.2): the exact cosine at n = 1e+06 is the theorem", "pass"),
+        ("at the critical scale (gamma = 2): the exact cosine at n = 1e+06 is the theorem's limit", "pass"),
+        ("above the critical scale (gamma = 3): the exact cosine at n = 1e+06 is the theorem", "pass"),
+        ("below the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.8", "pass"),
+        ("below the critical scale: the constant C = 1", "pass"),
+        ("at the critical scale: |cos_n - limit| ~ C n^(-p), p = 1", "pass"),
+        ("at the critical scale: the constant C = 0.28", "pass"),
+        ("above the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.5", "pass"),
+        ("above the critical scale: the constant C = 0.5", "pass"),
+        ("below the critical scale (gamma = 1.2): rho after each of 6 pre-LN layers", "pass"),
+        ("at the critical scale (gamma = 2): rho after each of 6 pre-LN layers", "pass"),
+        ("above the critical scale (gamma = 3): rho after each of 6 pre-LN layers", "pass"),
+        ("below the critical scale (gamma = 1.2): repeated layers contract uniformly", "pass"),
+        ("above the critical scale (gamma = 3): repeated layers stay near the identity", "pass"),
+    ],
 }
 # Rows that fail on purpose in quick mode:
 # - chen2025, "docs/theory/energy-landscape.md#clustering-rates expectation" (d = 2, 3): the notes' rate
@@ -295,6 +315,21 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("nGPT: mean cosine rho(t) follows the figure's curve", "measured", 0.10950751317640073, 1e-6),
         ("post- and pre-LN are delayed against the figure", "measured", 0.9544705606335863, 1e-6),
     ],
+    "longcontext2025": [
+        ("below the critical scale (gamma = 1.2, gamma_c = 2): one pre-LN", "predicted",
+         float(long_context_cosine(500, 1.2, 0.5)), 1e-15),
+        ("above the critical scale (gamma = 3): the exact cosine at n = 1e+06", "measured",
+         0.5004997504998749, 1e-12),
+        ("below the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.8", "measured", 0.7898588544229023,
+         1e-9),
+        ("below the critical scale: the constant C = 1", "measured", 0.99157221437888, 1e-9),
+        ("below the critical scale (gamma = 1.2): rho after each of 6", "measured", 0.9844243788169452, 1e-9),
+        ("above the critical scale (gamma = 3): rho after each of 6", "predicted", 0.5555539705798972, 1e-12),
+        ("below the critical scale (gamma = 1.2): repeated layers contract", "measured",
+         0.031151242366109562, 1e-9),
+        ("above the critical scale (gamma = 3): repeated layers stay near", "measured", 0.8698365353579223,
+         1e-9),
+    ],
 }
 
 #: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
@@ -318,6 +353,7 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
                     ("lowtemp_snapshots.png", (880, 320))],      # (11, 4) x 80
     "normalization2025": [("normalization_random_weights.png", (1260, 450)),    # (14, 5) x 90
                           ("normalization_equiangular_laws.png", (1260, 378))],  # (14, 4.2) x 90
+    "longcontext2025": [("longcontext_phase_transition.png", (1260, 378))],     # (14, 4.2) x 90
 }
 
 
