@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 from scipy.special import iv
 
 from attnflow.experiments import EXPERIMENTS, run_experiment
@@ -216,6 +217,43 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("below the critical scale (gamma = 1.2): repeated layers contract uniformly", "pass"),
         ("above the critical scale (gamma = 3): repeated layers stay near the identity", "pass"),
     ],
+    "noise2026": [
+        ("the noisy Kuramoto pitchfork, threshold kappa_# (d = 2, USA, beta = 0)", "pass"),
+        ("threshold kappa_# (d = 2, USA, beta = 1)", "pass"),
+        ("threshold kappa_# (d = 2, USA, beta = 5)", "pass"),
+        ("threshold kappa_# (d = 2, SA, beta = 3)", "pass"),
+        ("threshold kappa_# (d = 3, USA, beta = 1)", "pass"),
+        ("threshold kappa_# (d = 3, USA, beta = 3)", "pass"),
+        ("noisy Kuramoto (beta = 0, S^1): the stationary branch is R = I_1(kappa R)/I_0(kappa R)", "pass"),
+        ("noisy Kuramoto: the pitchfork at kappa = 2 is supercritical", "pass"),
+        ("pitchfork coefficient C (d = 2, USA, beta = 1)", "pass"),
+        ("transition at kappa_# (d = 2, USA, beta = 1) is continuous", "pass"),
+        ("pitchfork coefficient C (d = 2, USA, beta = 2)", "pass"),
+        ("transition at kappa_# (d = 2, USA, beta = 2) is continuous", "pass"),
+        ("pitchfork coefficient C (d = 2, USA, beta = 3)", "pass"),
+        ("transition at kappa_# (d = 2, USA, beta = 3) is discontinuous", "pass"),
+        ("pitchfork coefficient C (d = 2, USA, beta = 5)", "pass"),
+        ("transition at kappa_# (d = 2, USA, beta = 5) is discontinuous", "pass"),
+        ("pitchfork coefficient C (d = 3, USA, beta = 1)", "pass"),
+        ("transition at kappa_# (d = 3, USA, beta = 1) is continuous", "pass"),
+        ("pitchfork coefficient C (d = 3, USA, beta = 3)", "pass"),
+        ("transition at kappa_# (d = 3, USA, beta = 3) is discontinuous", "pass"),
+        ("pitchfork coefficient C (d = 2, SA, beta = 3)", "pass"),
+        ("transition at kappa_# (d = 2, SA, beta = 3) is continuous", "pass"),
+        ("pitchfork coefficient C (d = 2, SA, beta = 10)", "pass"),
+        ("transition at kappa_# (d = 2, SA, beta = 10) is continuous", "pass"),
+        ("critical beta_* (USA, d = 2)", "pass"),
+        ("critical beta_* (USA, d = 3)", "pass"),
+        ("SA: the transition at kappa_# stays continuous for every beta", "pass"),
+        ("hysteresis (beta = 5): the up sweep leaves the uniform state at kappa_#", "pass"),
+        ("hysteresis (beta = 5): the down sweep stays clustered down to the fold", "pass"),
+        ("hysteresis (beta = 5): between the fold and kappa_# the uniform and the clustered", "pass"),
+        ("particles on S^1 reach the stable branch", "pass"),
+        ("particles on S^2 reach the stable branch", "pass"),
+        ("particles follow the noisy mean-field PDE", "pass"),
+        ("particles are bistable between the fold and kappa_#", "pass"),
+        ("fluctuations below the threshold: N E R^2 = 1 / (1 - kappa/kappa_#)", "pass"),
+    ],
 }
 # Rows that fail on purpose in quick mode:
 # - chen2025, "docs/theory/energy-landscape.md#clustering-rates expectation" (d = 2, 3): the notes' rate
@@ -330,6 +368,28 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("above the critical scale (gamma = 3): repeated layers stay near", "measured", 0.8698365353579223,
          1e-9),
     ],
+    "noise2026": [
+        # kappa_# = beta / I_1(beta) on S^1 (USA), beta I_0 / I_1 (SA), e at beta = 1 on S^2; the noisy PDE's
+        # mode-1 rate changes sign there to 1e-9
+        ("threshold kappa_# (d = 2, USA, beta = 1)", "predicted", 1.0 / iv(1, 1.0), 1e-12),
+        ("threshold kappa_# (d = 2, SA, beta = 3)", "predicted", 3.0 * iv(0, 3.0) / iv(1, 3.0), 1e-12),
+        ("threshold kappa_# (d = 3, USA, beta = 1)", "predicted", math.e, 1e-12),
+        ("threshold kappa_# (d = 2, USA, beta = 5)", "measured", 0.20545995747374998, 1e-9),
+        ("threshold kappa_# (d = 3, USA, beta = 3)", "measured", 1.3376195911505109, 1e-9),
+        # C = d (1 - d r) / ((d + 2)(1 - r)), r = I_2/I_1 on S^1
+        ("pitchfork coefficient C (d = 2, USA, beta = 5)", "predicted",
+         2 * (1 - 2 * iv(2, 5.0) / iv(1, 5.0)) / (4 * (1 - iv(2, 5.0) / iv(1, 5.0))), 1e-12),
+        ("pitchfork coefficient C (d = 2, USA, beta = 5)", "measured", -0.7814433562270251, 1e-7),
+        ("pitchfork coefficient C (d = 2, SA, beta = 10)", "measured", 0.0667188478186082, 1e-7),
+        ("pitchfork coefficient C (d = 3, USA, beta = 3)", "measured", -0.5478671267640206, 1e-7),
+        # I_2(beta_*)/I_1(beta_*) = 1/2 (Mun-Rosenzweig, d = 2)
+        ("critical beta_* (USA, d = 2)", "predicted",
+         float(brentq(lambda b: iv(2, b) / iv(1, b) - 0.5, 1.0, 4.0, xtol=1e-15)), 1e-12),
+        ("critical beta_* (USA, d = 2)", "measured", 2.4469231130364117, 1e-7),
+        ("critical beta_* (USA, d = 3)", "measured", 1.8161548093675726, 1e-7),
+        ("hysteresis (beta = 5): the down sweep stays clustered", "predicted", 0.18430095773435418, 1e-7),
+        ("hysteresis (beta = 5): the down sweep stays clustered", "measured", 0.19, 1e-12),
+    ],
 }
 
 #: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
@@ -354,6 +414,9 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
     "normalization2025": [("normalization_random_weights.png", (1260, 450)),    # (14, 5) x 90
                           ("normalization_equiangular_laws.png", (1260, 378))],  # (14, 4.2) x 90
     "longcontext2025": [("longcontext_phase_transition.png", (1260, 378))],     # (14, 4.2) x 90
+    "noise2026": [("noise_bifurcation.png", (1080, 396)),        # (12, 4.4) x 90
+                  ("noise_phase_diagram.png", (675, 450)),       # (7.5, 5) x 90
+                  ("noise_hysteresis.png", (1080, 378))],        # (12, 4.2) x 90
 }
 
 

@@ -529,6 +529,99 @@ def _invariance():
     return float(np.max(np.abs(lhs - rhs))), 1e-14, "max abs difference"
 
 
+# -- noise.md --------------------------------------------------------------------------------------
+def _heat_multiplier(k: int, d: int, s2: float) -> float:
+    """E P_k(cos r), r = s |P z|, |P z|^2 ~ chi^2_{d-1}: the geodesic step's multiplier (quadrature)."""
+    from scipy.stats import chi
+
+    def f(rho):
+        p = zonal_harmonics(np.array([math.cos(math.sqrt(s2) * rho)]), k, d)[0, k]
+        return p * chi.pdf(rho, d - 1)
+    return quad(f, 0.0, 12.0, epsabs=1e-15, epsrel=1e-13, limit=400)[0]
+
+
+@check("geodesic heat step: E P_k(cos r) = e^{-k(k+d-2) tau} + O(tau^3) with the curvature factor")
+def _heat_step_order():
+    worst, plain = 0.0, 10.0
+    taus = np.array([1e-3, 5e-4, 2.5e-4])
+    for d in (3, 5):
+        for k in (1, 2, 3):
+            lam = k * (k + d - 2)
+            corr = [abs(_heat_multiplier(k, d, 2 * t / (1 + (d - 2) * t / 3)) - math.exp(-lam * t))
+                    for t in taus]
+            raw = [abs(_heat_multiplier(k, d, 2 * t) - math.exp(-lam * t)) for t in taus]
+            worst = max(worst, abs(np.polyfit(np.log(taus), np.log(corr), 1)[0] - 3))
+            plain = min(plain, np.polyfit(np.log(taus), np.log(raw), 1)[0])
+    return max(worst, abs(plain - 2)), 0.03, (f"max |local order - 3| with the factor; without it the order "
+                                               f"is {plain:.2f} (2 expected)")
+
+
+@check("Euler-Maruyama retraction: E(1 + 2 D |P dW|^2)^(-1/2) = 1 - (d-1) D h + 3/2 (d^2-1) D^2 h^2 + O(h^3)")
+def _em_multiplier():
+    from scipy.stats import chi
+    worst = 0.0
+    for d in (2, 3, 5):
+        errs = []
+        for tau in (2e-3, 1e-3):
+            m1 = quad(lambda r, d=d, tau=tau: (1 + 2 * tau * r * r) ** -0.5 * chi.pdf(r, d - 1), 0.0, 20.0,
+                      epsabs=1e-14, epsrel=1e-13, limit=400)[0]
+            errs.append(abs(m1 - (1 - (d - 1) * tau + 1.5 * (d * d - 1) * tau * tau)))
+        worst = max(worst, abs(math.log2(errs[0] / errs[1]) - 3))
+    return worst, 0.05, "max |local order of the remainder - 3| (d = 2, 3, 5)"
+
+
+@check("kappa_# closed forms: d = 3 USA beta^3/(beta cosh - sinh), SA beta/L(beta); beta -> 0: d")
+def _noise_threshold_forms():
+    err = 0.0
+    for beta in (0.3, 1.0, 4.0, 12.0):
+        usa = beta ** 3 / (beta * math.cosh(beta) - math.sinh(beta))
+        sa = beta / (1 / math.tanh(beta) - 1 / beta)
+        err = max(err, abs(theory.noise_threshold(beta, 3) / usa - 1),
+                  abs(theory.noise_threshold(beta, 3, "sa") / sa - 1),
+                  abs(theory.noise_threshold(beta, 2) * iv(1, beta) / beta - 1))
+    for d in (2, 3, 6):
+        err = max(err, abs(theory.noise_threshold(1e-6, d) - d) / d,
+                  abs(theory.noise_threshold(1e-6, d, "sa") - d) / d)
+    return err, 1e-10, "max relative difference"
+
+
+@check("pitchfork coefficient C = curvature of the continued self-consistency branch (USA, SA)")
+def _pitchfork():
+    from attnflow.meanfield import StationaryStates
+    err = 0.0
+    for d, norm, beta in ((2, "usa", 1.0), (2, "usa", 4.0), (3, "usa", 1.0), (2, "sa", 3.0), (3, "sa", 2.0)):
+        b = StationaryStates(beta, d, M=48, normalization=norm).branch(
+            kappa_max=10 * theory.noise_threshold(beta, d, norm), ds=0.01, max_points=12)
+        sel = b.R < 0.1
+        fit = np.polyfit(b.R[sel] ** 2, b.kappa[sel] / b.attrs["kappa_threshold"] - 1, 2)[1]
+        err = max(err, abs(fit / theory.pitchfork_coefficient(beta, d, norm) - 1))
+    return err, 2e-4, "max relative difference of the fitted R^2 coefficient"
+
+
+@check("SA: beta C -> 2 d^2 (d-1)/((d+1)(d+2)) (C > 0, no beta_*); USA: C -> -2 d (d-1) beta/((d+1)(d+2))")
+def _pitchfork_large_beta():
+    err = 0.0
+    for d in (2, 3, 5):
+        beta = 600.0
+        sa = beta * theory.pitchfork_coefficient(beta, d, "sa") / (2 * d * d * (d - 1) / ((d + 1) * (d + 2)))
+        usa = theory.pitchfork_coefficient(beta, d) / (-2 * d * (d - 1) * beta / ((d + 1) * (d + 2)))
+        err = max(err, abs(sa - 1), abs(usa - 1))
+    return err, 2e-2, "max relative difference at beta = 600 (corrections O(1/beta))"
+
+
+@check("a self-consistent state rho = e^{kappa Phi[rho]}/Z is stationary for the noisy zonal PDE")
+def _zero_flux():
+    from attnflow.meanfield import StationaryStates
+    err = 0.0
+    for d, norm, beta in ((2, "usa", 2.0), (3, "sa", 3.0)):
+        st = StationaryStates(beta, d, M=48, normalization=norm)
+        b = st.branch(kappa_max=2 * theory.noise_threshold(beta, d, norm), ds=0.02, max_points=60)
+        c, kappa = b.coefficients[-1], float(b.kappa[-1])
+        z = ZonalSolver(beta, d, 48, norm, kappa=kappa)
+        err = max(err, float(np.max(np.abs(z.rhs(c)))) / float(np.max(np.abs(c))))
+    return err, 1e-10, "max |rhs| / max |c| at the last branch point (Newton to 1e-11)"
+
+
 def main(argv: list[str]) -> int:
     failed = 0
     for name, fn in CHECKS:

@@ -1,0 +1,41 @@
+"""Building blocks of the noisy-attention reproduction (attnflow.experiments.noise2026).
+
+The quick run itself (rows, verdicts, values, files) is checked in tests/test_exp_reports.py.
+"""
+
+import numpy as np
+import pytest
+from scipy.special import ive
+
+from attnflow.experiments.noise2026 import claims_bifurcation, claims_particles, claims_threshold
+from attnflow.meanfield.stationary import Branch
+from attnflow.theory import kuramoto_order_parameter
+
+
+@pytest.mark.parametrize("d", [2, 3, 5])
+def test_vmf_concentration_inverts_the_mean_resultant(d):
+    """A_d(s) = I_{d/2}(s)/I_{d/2-1}(s) is the mean <x, e> of e^{s <x, e>}; the noisy Kuramoto state at
+    kappa is the von Mises-Fisher law of concentration kappa R (R = A_d(kappa R))."""
+    for R in (0.05, 0.5, 0.95):
+        s = claims_particles.vmf_concentration(R, d)
+        assert ive(d / 2, s) / ive(d / 2 - 1, s) == pytest.approx(R, abs=1e-13)
+    kappa = 1.7 * d
+    R = kuramoto_order_parameter(kappa, d)
+    assert claims_particles.vmf_concentration(R, d) == pytest.approx(kappa * R, rel=1e-10)
+
+
+def test_fitted_coefficient_recovers_the_r_squared_term_of_a_quartic_branch():
+    R = np.linspace(0.0, 0.2, 30)
+    k0, C, D = 0.7, -0.37, 2.5
+    kappa = k0 * (1 + C * R**2 + D * R**4)
+    b = Branch(kappa, R, np.zeros((R.size, 3)), np.zeros(R.size), "kappa_max", {"kappa_threshold": k0})
+    assert claims_bifurcation.fitted_coefficient(b) == pytest.approx(C, rel=1e-10)
+
+
+@pytest.mark.parametrize("d, kappa", [(2, 1.0), (2, 4.0), (3, 1.5)])
+def test_the_measured_mode_one_rate_is_the_noisy_kuramoto_rate(d, kappa):
+    """beta = 0: degree 1 of the uniform state grows at (d - 1)/d - (d - 1)/kappa (gamma_1 minus the
+    diffusion; docs/theory/noise.md#linear-stability-of-the-uniform-state), on both PDE solvers."""
+    want = (d - 1) / d - (d - 1) / kappa
+    got = claims_threshold.mode_one_rate(d, "usa", 0.0, kappa)
+    assert got == pytest.approx(want, rel=1e-6)   # measured 1.1e-7
