@@ -13,7 +13,7 @@ from figure_checks import close_pyplot_figures, png_size  # noqa: F401 (autouse 
 from matplotlib.collections import PolyCollection, QuadMesh
 
 from attnflow import plot as sp
-from attnflow.theory import equiangular_clustering_time, equiangular_layer_time, k_max
+from attnflow.theory import equiangular_clustering_time, equiangular_layer_time, k_max, noise_threshold
 
 D = np.array([2, 3])
 BETA = np.array([0.5, 1.0, 2.0, 4.0, 8.0])          # non-uniform grid
@@ -216,6 +216,33 @@ def test_equiangular_overlay_parameters():
     assert T[i] == pytest.approx(equiangular_clustering_time(1.0, 4, "usa", 1e-2), rel=1e-15)
     with pytest.raises(ValueError, match=r"theory_kwargs.*'beta'"):
         sp.phase_diagram(ds, "clustering_density", "beta", theory="equiangular", theory_kwargs={"beta": 1})
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_noise_overlay_is_the_threshold_kappa_sharp(transposed):
+    """theory="noise" draws kappa_#(beta, d) (d per facet, normalization from attrs["fixed"]) over a
+    (beta, kappa) diagram, the grid's betas among its points; other diagrams are refused."""
+    beta = np.linspace(0.0, 4.0, 5)
+    kappa = np.geomspace(0.1, 10.0, 7)
+    ds = _store(np.zeros((2, beta.size, kappa.size)), ("d", "beta", "kappa"),
+                {"d": D, "beta": beta, "kappa": kappa}, ["d", "beta", "kappa"], {"normalization": "usa"},
+                name="order_parameter")
+    x, y = ("kappa", "beta") if transposed else ("beta", "kappa")
+    fig = sp.phase_diagram(ds, "order_parameter", x, y, facet="d", theory="noise")
+    lines = _line(fig, sp.NOISE_LABEL)
+    assert len(lines) == D.size
+    for d, line in zip(D, lines, strict=True):
+        b, k = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        if transposed:
+            b, k = k, b
+        assert set(beta) <= set(b)
+        for bi, ki in list(zip(b, k, strict=True))[::25]:
+            assert ki == pytest.approx(noise_threshold(bi, int(d), "usa"), rel=1e-15)
+        assert k[b == 0.0][0] == pytest.approx(float(d), rel=1e-15)      # the noisy Kuramoto threshold
+    with pytest.raises(ValueError, match=r"theory='noise'.*beta and kappa"):
+        sp.phase_diagram(ds, "order_parameter", "beta", "d", theory="noise", select={"kappa": 1.0})
+    with pytest.raises(ValueError, match=r"theory='noise'.*not on a curve"):
+        sp.sweep_curve(ds, "order_parameter", "beta", theory="noise", select={"d": 2, "kappa": 1.0})
 
 
 def test_sweep_curve_kmax_and_band(tmp_path):

@@ -127,8 +127,9 @@ def plot_sweep(
     at_time: Annotated[float | None, typer.Option(
         help="Time shown when time is not plotted (nearest saved; default the last).")] = None,
     theory: Annotated[str | None, typer.Option(
-        help='Overlay: "equiangular" (clustering time T(beta), heat maps over beta and time) or '
-             '"kmax" (k_max(beta)).')] = None,
+        help='Overlay: "equiangular" (clustering time T(beta), heat maps over beta and time), '
+             '"kmax" (k_max(beta)) or "noise" (the noise threshold kappa_#(beta), heat maps over beta and '
+             'model.kappa).')] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="PNG path (default: STORE_VAR.png next to the store).")] = None,
 ) -> None:

@@ -28,12 +28,21 @@ from .animate import animate
 from .common import new_figure, save_figure
 from .phases import inner_product_histogram, kymograph, mode_amplitudes_plot, particles_with_prediction
 from .runs import MAX_LINES, observables_over_time, summary_figure, trajectories
-from .sweeps import EQUIANGULAR_LABEL, KMAX_LABEL, REDUCTIONS, THEORIES, phase_diagram, sweep_curve
+from .sweeps import (
+    EQUIANGULAR_LABEL,
+    KMAX_LABEL,
+    NOISE_LABEL,
+    REDUCTIONS,
+    THEORIES,
+    phase_diagram,
+    sweep_curve,
+)
 
 __all__ = [
     "EQUIANGULAR_LABEL",
     "KMAX_LABEL",
     "MAX_LINES",
+    "NOISE_LABEL",
     "REDUCTIONS",
     "THEORIES",
     "animate",

@@ -1,9 +1,12 @@
-"""Theory overlays of the sweep figures: the equiangular clustering time and k_max(beta).
+"""Theory overlays of the sweep figures: the equiangular clustering time, k_max(beta), kappa_#(beta).
 
 - ``"equiangular"``: the clustering time T(beta) of n equiangular tokens, from the layer map
   (:func:`attnflow.theory.equiangular_layer_time`, method ``"layer"``) or the ODE
   (:func:`attnflow.theory.equiangular_clustering_time`);
-- ``"kmax"``: the fastest-growing mode :func:`attnflow.theory.k_max` against beta.
+- ``"kmax"``: the fastest-growing mode :func:`attnflow.theory.k_max` against beta;
+- ``"noise"``: the noise threshold kappa_#(beta) of :func:`attnflow.theory.noise_threshold` (the
+  uniform state is linearly unstable above it; docs/theory/noise.md#linear-stability-of-the-uniform-state)
+  on a diagram over beta and the noise parameter kappa (``model.kappa``, dim ``kappa``).
 
 Their parameters come from ``theory_kwargs``, else the plotted facet/hue value or the selected
 coordinate, else ``ds.attrs["fixed"]``.
@@ -24,19 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
     from matplotlib.axes import Axes
 
-__all__ = ["EQUIANGULAR_LABEL", "KMAX_LABEL", "OVERLAY_COLOR", "THEORIES", "check_theory", "dense_betas",
-           "draw_equiangular", "draw_kmax", "equiangular_params", "equiangular_times", "kmax_values",
-           "theory_param"]
+__all__ = ["EQUIANGULAR_LABEL", "KMAX_LABEL", "NOISE_LABEL", "OVERLAY_COLOR", "THEORIES", "check_theory",
+           "dense_betas", "draw_beta_curve", "draw_equiangular", "draw_kmax", "equiangular_params",
+           "equiangular_times", "kmax_values", "noise_thresholds", "theory_param"]
 
 #: accepted values of ``theory``
-THEORIES = (None, "equiangular", "kmax")
+THEORIES = (None, "equiangular", "kmax", "noise")
 #: legend labels of the overlays
 EQUIANGULAR_LABEL = "equiangular clustering time (theory)"
 KMAX_LABEL = "k_max(beta) (theory)"
+NOISE_LABEL = "kappa_#(beta): uniform state unstable above (theory)"
 #: colour of an overlay drawn once per axes
 OVERLAY_COLOR = "red"
 
-_THEORY_KEYS = {"equiangular": ("n", "normalization", "method", "dt", "threshold"), "kmax": ("d",)}
+_THEORY_KEYS = {"equiangular": ("n", "normalization", "method", "dt", "threshold"), "kmax": ("d",),
+                "noise": ("d", "normalization")}
 _THRESHOLD = 1e-3        # the pair threshold <x_i, x_j> > 0.999 of clustering_density
 _OVERLAY_POINTS = 200    # betas at which an overlay is evaluated (plus the grid's own)
 
@@ -46,15 +51,15 @@ def check_theory(theory: Any, theory_kwargs: Any, allowed: Sequence[str | None])
     if theory not in THEORIES:
         raise fail("theory", theory, "is not a known overlay", f"pass one of {THEORIES}")
     if theory not in allowed:
-        raise fail("theory", theory, "is drawn on a (beta, time) phase diagram, not on a curve at one time",
-                   "use phase_diagram(ds, var, 'beta', 'time', theory='equiangular')")
+        raise fail("theory", theory, "is drawn on a phase diagram (a heat map), not on a curve at one time",
+                   f"use phase_diagram(ds, var, 'beta', ..., theory={theory!r})")
     if theory_kwargs is None:
         return {}
     if not isinstance(theory_kwargs, Mapping):
         raise fail("theory_kwargs", theory_kwargs, "is not a dict", "pass a dict, e.g. {'n': 32}")
     if theory is None:
         raise fail("theory_kwargs", theory_kwargs, "is given but theory=None",
-                   "pass theory='equiangular' or 'kmax', or drop theory_kwargs")
+                   "pass theory='equiangular', 'kmax' or 'noise', or drop theory_kwargs")
     keys = _THEORY_KEYS[theory]
     unknown = [k for k in theory_kwargs if k not in keys]
     if unknown:
@@ -139,14 +144,28 @@ def equiangular_params(ds: xr.Dataset, kwargs: Mapping[str, Any], context: Mappi
     return params
 
 
-def draw_equiangular(ax: Axes, beta_on_x: bool, betas: np.ndarray, T: np.ndarray) -> Any:
-    """The curve T(beta) (beta on x, or on y when ``beta_on_x`` is false); returns the Line2D."""
+def draw_beta_curve(ax: Axes, beta_on_x: bool, betas: np.ndarray, values: np.ndarray, label: str) -> Any:
+    """A theory curve against beta (beta on x, or on y when ``beta_on_x`` is false), red with a white
+    halo; returns the Line2D."""
     import matplotlib.patheffects as pe
 
-    xy = (betas, T) if beta_on_x else (T, betas)
-    (line,) = ax.plot(*xy, color=OVERLAY_COLOR, lw=1.6, label=EQUIANGULAR_LABEL, zorder=3,
+    xy = (betas, values) if beta_on_x else (values, betas)
+    (line,) = ax.plot(*xy, color=OVERLAY_COLOR, lw=1.6, label=label, zorder=3,
                       path_effects=[pe.withStroke(linewidth=3.4, foreground="white")])
     return line
+
+
+def draw_equiangular(ax: Axes, beta_on_x: bool, betas: np.ndarray, T: np.ndarray) -> Any:
+    """The curve T(beta) (beta on x, or on y when ``beta_on_x`` is false); returns the Line2D."""
+    return draw_beta_curve(ax, beta_on_x, betas, T, EQUIANGULAR_LABEL)
+
+
+def noise_thresholds(betas: np.ndarray, d: Any, normalization: Any) -> np.ndarray:
+    """kappa_#(beta, d) of :func:`attnflow.theory.noise_threshold` at each beta, as floats."""
+    from ..theory import noise_threshold
+
+    d = _int_param("d", d, 2)
+    return np.array([noise_threshold(float(b), d, normalization) for b in betas], dtype=np.float64)
 
 
 def kmax_values(betas: np.ndarray, d: Any) -> np.ndarray:

@@ -17,8 +17,10 @@ in a curve. Theory overlays: ``theory="equiangular"`` draws the clustering time 
 equiangular tokens over a (beta, time) diagram (the layer-scheme map of
 :func:`attnflow.theory.equiangular_layer_time` for ``method = "layer"``, the ODE
 time :func:`attnflow.theory.equiangular_clustering_time` otherwise); ``theory="kmax"`` draws
-:func:`attnflow.theory.k_max` against beta. Their parameters come from ``theory_kwargs``, else
-from the plotted facet/hue value or the selected coordinate, else from ``ds.attrs["fixed"]``.
+:func:`attnflow.theory.k_max` against beta; ``theory="noise"`` draws the noise threshold
+:func:`attnflow.theory.noise_threshold` over a (beta, kappa) diagram. Their parameters come from
+``theory_kwargs``, else from the plotted facet/hue value or the selected coordinate, else from
+``ds.attrs["fixed"]``.
 
 Like every figure of :mod:`attnflow.plot`, each function returns the figure and, when ``path``
 is given, writes it as PNG there (creating parent folders); see :mod:`attnflow.plot.common`
@@ -51,15 +53,18 @@ from ..validation import fail, finite_float
 from ._overlays import (
     EQUIANGULAR_LABEL,
     KMAX_LABEL,
+    NOISE_LABEL,
     OVERLAY_COLOR,
     THEORIES,
     check_theory,
     dense_betas,
+    draw_beta_curve,
     draw_equiangular,
     draw_kmax,
     equiangular_params,
     equiangular_times,
     kmax_values,
+    noise_thresholds,
     theory_param,
 )
 from ._sweep_data import (
@@ -85,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "EQUIANGULAR_LABEL",
     "KMAX_LABEL",
+    "NOISE_LABEL",
     "REDUCTIONS",
     "THEORIES",
     "phase_diagram",
@@ -182,14 +188,17 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str = "time", *, facet: s
         ``replica`` or ``time``.
     reduce : {"mean", "median", "max", "min", "std"}
         NaN-aware reduction over ``sample`` and ``replica``.
-    theory : {None, "equiangular", "kmax"}
+    theory : {None, "equiangular", "kmax", "noise"}
         ``"equiangular"``: the clustering time T(beta) of n equiangular tokens (1 - <x_i, x_j> <=
         threshold), drawn where T <= 2 max(time) (needs x, y = beta, time in either order).
         Method ``"layer"`` uses the layer map with step dt, other methods the ODE. ``"kmax"``:
-        k_max(beta, d) as a step curve on a right-hand axis (needs x = beta).
+        k_max(beta, d) as a step curve on a right-hand axis (needs x = beta). ``"noise"``: the
+        noise threshold kappa_#(beta, d) (:func:`attnflow.theory.noise_threshold`; needs x, y =
+        beta, kappa in either order, kappa the swept ``model.kappa``).
     theory_kwargs : dict, optional
         Overlay parameters: ``n``, ``normalization``, ``method``, ``dt``, ``threshold`` (default
-        1e-3, the pair threshold of ``clustering_density``) for "equiangular"; ``d`` for "kmax".
+        1e-3, the pair threshold of ``clustering_density``) for "equiangular"; ``d`` for "kmax";
+        ``d``, ``normalization`` for "noise".
         Missing ones come from the facet value or the selected coordinate, else from
         ``ds.attrs["fixed"]``.
     path : str or path-like, optional
@@ -227,6 +236,9 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str = "time", *, facet: s
                    "pass x='beta', y='time' (or the reverse)")
     if theory == "kmax" and x != "beta":
         raise fail("theory", theory, f"is drawn against beta on the x axis, got x={x!r}", "pass x='beta'")
+    if theory == "noise" and {x, y} != {"beta", "kappa"}:
+        raise fail("theory", theory, f"needs a diagram over beta and kappa, got x={x!r}, y={y!r}",
+                   "sweep model.kappa (dim 'kappa') and pass x='beta', y='kappa' (or the reverse)")
     keep = {"facet": facet, "y": y, "x": x} if facet is not None else {"y": y, "x": x}
     sl = prepare(ds, var, keep, select, at_time)
     Z = reduce_samples(sl.values, reduce) if sl.reduced else sl.values[..., 0]
@@ -263,6 +275,13 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str = "time", *, facet: s
             betas = dense_betas(sl.coords["beta"], _is_log(sl.coords["beta"]))
             T = equiangular_times(betas, params, 2.0 * t_max)
             line = draw_equiangular(ax, x == "beta", betas, T)
+            if i == 0:
+                overlay_handles.append(line)
+        elif theory == "noise":
+            betas = dense_betas(sl.coords["beta"], _is_log(sl.coords["beta"]))
+            kap = noise_thresholds(betas, theory_param("d", ds, kwargs, context),
+                                   theory_param("normalization", ds, kwargs, context))
+            line = draw_beta_curve(ax, x == "beta", betas, kap, NOISE_LABEL)
             if i == 0:
                 overlay_handles.append(line)
         elif theory == "kmax":
