@@ -39,7 +39,7 @@ MODES = {
         "hysteresis_kappas": tuple(0.16 + 0.0025 * k for k in range(41)),
         "hysteresis_time": 60.0,
         "n_circle": 100000, "n_sphere": 4000, "particle_time": 20.0, "particle_dt": 0.05,
-        "bistable_n": 20000, "bistable_time": 20.0,
+        "bistable_n": 10000, "bistable_time": 10.0,
         "chi_batch": 16, "chi_n": 4000, "chi_time": 160.0,
     },
 }
