@@ -157,9 +157,10 @@ def test_without_biases_the_bilinear_heads_are_the_whole_attention_block():
 def test_head_spectra_equal_the_dense_eigenproblems(tr):
     A, V = tr.heads(0)
     for h, s in enumerate(tr.head_spectra(0)):
-        dense = np.linalg.eigvalsh((A[h] + A[h].T) / 2)
-        big = dense[np.abs(dense) > 1e-10]
-        np.testing.assert_allclose(np.sort(s.a_sym[np.abs(s.a_sym) > 1e-10]), np.sort(big), atol=1e-10)
+        for small, X in ((s.a_sym, A[h]), (s.v_sym, V[h])):
+            dense = np.linalg.eigvalsh((X + X.T) / 2)
+            big = dense[np.abs(dense) > 1e-10]
+            np.testing.assert_allclose(np.sort(small[np.abs(small) > 1e-10]), np.sort(big), atol=1e-10)
         for small, M in ((s.v, V[h]), (s.m, V[h] @ A[h])):
             ev = np.linalg.eigvals(M)
             ev = ev[np.abs(ev) > 1e-9]
@@ -174,11 +175,20 @@ def test_head_spectra_equal_the_dense_eigenproblems(tr):
 
 
 def test_definiteness_and_real_top_eigenvalue_flags():
-    mk = heads.HeadSpectrum
-    assert mk(np.array([2.0, 0.0]), np.ones(1), np.array([1.0 + 0j]), 1, 1, 0, 0).a_definiteness == "psd"
-    assert mk(np.array([0.0, -2.0]), np.ones(1), np.array([1.0 + 1j]), 1, 1, 0, 0).a_definiteness == "nsd"
-    s = mk(np.array([1.0, -2.0]), np.ones(1), np.array([1.0 + 1j, 1.0 - 1j]), 1, 1, 0, 0)
+    def mk(sym, m):
+        return heads.HeadSpectrum(np.array(sym), np.array(sym), np.ones(1), np.array(m), 1, 1, 0, 0)
+
+    assert mk([2.0, 0.0], [1.0 + 0j]).a_definiteness == "psd" and mk([2.0, 0.0], [1.0]).m_top_real
+    assert mk([0.0, -2.0], [1.0 + 1j]).v_definiteness == "nsd"
+    s = mk([1.0, -2.0], [1.0 + 1j, 1.0 - 1j])
     assert s.a_definiteness == "indefinite" and not s.m_top_real
+
+
+def test_spectra_table_has_one_row_per_head(tr):
+    table = heads.spectra_table([tr.head_spectra(i) for i in range(tr.n_layers)])
+    rows = table.strip().splitlines()
+    assert len(rows) == 2 + tr.n_layers * tr.n_heads
+    assert all(r.count("|") - r.count("\\|") == 14 for r in rows)
 
 
 # -- Pi for non-symmetric M ------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def real(
                          "above99": np.array([r.above[:, 1] for r in rs]),
                          "clusters": np.array([r.clusters for r in rs])} for name, rs in lp["runs"].items()}
         paths = [figures.ridge_figure(prof, out / "cosines.png", f"{model}: pairwise cosines of the tokens"),
-                 figures.flow_figure(tok, fl["head_ratio"], out / "flows.png"),
+                 figures.flow_figure(tok, fl["per_token"], fl["head_ratio"], out / "flows.png"),
                  figures.loop_figure(arrays, out / "loops.png")]
         console.print("wrote " + ", ".join(escape(p) for p in [str(out / "hidden_states.npy"), *paths]),
                       highlight=False)

@@ -99,7 +99,7 @@ class LayerErrors:
 
 def layer_errors(tr: Transformer, states: np.ndarray, dt: float = 0.1) -> LayerErrors:
     """Flows of each layer's heads (and of each head alone) against the real layer (module docstring)."""
-    L, n, _ = states.shape[0] - 1, states.shape[1], states.shape[2]
+    L, n = states.shape[0] - 1, states.shape[1]
     H = tr.n_heads
     betas = np.empty(L)
     tokens = np.empty((L, len(PREDICTIONS), len(TARGETS), n))

@@ -73,15 +73,21 @@ def spectra_figure(spectra: list[list[HeadSpectrum]], path: Path) -> str:
     return str(path)
 
 
-def flow_figure(tokens: np.ndarray, head_ratio: np.ndarray, path: Path) -> str:
-    """Mean token error per layer of each prediction against each target, and per head the ratio
-    (head-flow error) / (stay error) against the head's real share."""
+def flow_figure(tokens: np.ndarray, per_token: np.ndarray, head_ratio: np.ndarray, path: Path) -> str:
+    """Token errors per layer of each prediction against x + attn(x) (every token as a dot, the mean
+    as a line) and against the layer output (means), and per head the ratio (head-flow error) /
+    (stay error) against the head's real share."""
     fig = new_figure((14.0, 4.2), path, layout="constrained")
     axes = fig.subplots(1, 3, width_ratios=(1, 1, 1.1))
     layers = np.arange(tokens.shape[0])
+    for p in range(len(PREDICTIONS)):
+        for layer in layers:
+            vals = per_token[layer, p]
+            axes[0].plot(np.full(vals.size, layer + 0.15 * (p - 1)), vals, ".", ms=2, alpha=0.4,
+                         color=f"C{p}")
     for t, ax in zip((0, 2), axes[:2], strict=True):
         for p, name in enumerate(PREDICTIONS):
-            ax.plot(layers, tokens[:, p, t], "o-", label=name)
+            ax.plot(layers, tokens[:, p, t], "o-", color=f"C{p}", label=name)
         ax.set(xlabel="layer", ylabel="mean 1 - cos(predicted, real)", title=f"target: {TARGETS[t]}",
                yscale="log")
         ax.legend(fontsize=8)

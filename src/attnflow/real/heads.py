@@ -37,7 +37,8 @@ import numpy as np
 
 from .weights import LayerWeights
 
-__all__ = ["HeadBiases", "HeadSpectrum", "augmented_stacks", "head_biases", "head_spectra", "heads"]
+__all__ = ["HeadBiases", "HeadSpectrum", "augmented_stacks", "head_biases", "head_spectra", "heads",
+           "spectra_table"]
 
 
 def _rows(W: np.ndarray, h: int, dh: int) -> np.ndarray:
@@ -94,11 +95,20 @@ def augmented_stacks(lw: LayerWeights, n_heads: int) -> tuple[np.ndarray, np.nda
     return Ap, Vp
 
 
+def _definiteness(eigenvalues: np.ndarray) -> str:
+    """"psd" / "nsd" / "indefinite" from the eigenvalues of a symmetric matrix (zeros allowed)."""
+    tol = 1e-9 * max(1.0, float(np.abs(eigenvalues).max()))
+    if eigenvalues.min() >= -tol:
+        return "psd"
+    return "nsd" if eigenvalues.max() <= tol else "indefinite"
+
+
 @dataclass(frozen=True)
 class HeadSpectrum:
     """Spectral facts of one head (the hypotheses of the theorems depend on them).
 
-    a_sym : the non-zero-block eigenvalues of (A + A^T)/2 (2 d_h of them, descending).
+    a_sym, v_sym : the eigenvalues of (A + A^T)/2 and (V + V^T)/2 on their ranges (2 d_h each,
+        descending; the other d - 2 d_h are 0).
     v : the eigenvalues of V on its range (d_h of them, complex, by descending real part).
     m : the eigenvalues of M = V A on its range (d_h, complex, by descending real part).
     a_norm, v_norm : spectral norms of A and V.
@@ -106,6 +116,7 @@ class HeadSpectrum:
     """
 
     a_sym: np.ndarray
+    v_sym: np.ndarray
     v: np.ndarray
     m: np.ndarray
     a_norm: float
@@ -115,11 +126,13 @@ class HeadSpectrum:
 
     @property
     def a_definiteness(self) -> str:
-        """"psd" / "nsd" / "indefinite" for the symmetric part of A (on its 2 d_h-dimensional range)."""
-        tol = 1e-9 * max(1.0, float(np.abs(self.a_sym).max()))
-        if self.a_sym.min() >= -tol:
-            return "psd"
-        return "nsd" if self.a_sym.max() <= tol else "indefinite"
+        """"psd" / "nsd" / "indefinite" for the symmetric part of A."""
+        return _definiteness(self.a_sym)
+
+    @property
+    def v_definiteness(self) -> str:
+        """"psd" / "nsd" / "indefinite" for the symmetric part of V."""
+        return _definiteness(self.v_sym)
 
     @property
     def m_top_real(self) -> bool:
@@ -132,34 +145,55 @@ def _by_real_part(z: np.ndarray) -> np.ndarray:
     return z[np.lexsort((-np.abs(z.imag), -z.real))]
 
 
+def _sym_eigenvalues(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """The non-zero-block eigenvalues of sym(P Q) = (P Q + Q^T P^T)/2, P (d, k), Q (k, d): with
+    U = [P, Q^T] and C = [[0, I], [I, 0]] / 2, sym(P Q) = U C U^T, whose non-zero eigenvalues are
+    those of C U^T U (2k x 2k, similar to a symmetric matrix: real)."""
+    k = P.shape[1]
+    U = np.concatenate([P, Q.T], axis=1)
+    C = np.block([[np.zeros((k, k)), np.eye(k)], [np.eye(k), np.zeros((k, k))]]) / 2
+    return np.sort(np.linalg.eigvals(C @ (U.T @ U)).real)[::-1]
+
+
 def head_spectra(lw: LayerWeights, n_heads: int) -> list[HeadSpectrum]:
     """The :class:`HeadSpectrum` of every head of a layer (small eigenproblems, module docstring)."""
     d = lw.Wq.shape[1]
     dh = d // n_heads
-    C = np.block([[np.zeros((dh, dh)), np.eye(dh)], [np.eye(dh), np.zeros((dh, dh))]]) / (2 * np.sqrt(dh))
     out = []
     for h in range(n_heads):
         Q, K, Wv = _rows(lw.Wq, h, dh), _rows(lw.Wk, h, dh), _rows(lw.Wv, h, dh)
         Wo = lw.Wo[:, h * dh:(h + 1) * dh]
-        U = np.concatenate([K.T, Q.T], axis=1)
-        a_sym = np.sort(np.linalg.eigvals(C @ (U.T @ U)).real)[::-1]
-        v = _by_real_part(np.linalg.eigvals(Wv @ Wo))
         B = Wv @ K.T @ Q / np.sqrt(dh)                          # M = V A = Wo B
         BWo = B @ Wo
-        m = _by_real_part(np.linalg.eigvals(BWo))
         KK, QQ, OO = K @ K.T, Q @ Q.T, Wo.T @ Wo
         QK = Q @ K.T
-        a_fro2 = np.trace(KK @ QQ) / dh                         # ||A||_F^2 and tr(A^2)
-        m_fro2 = np.trace(OO @ B @ B.T)                         # ||M||_F^2 and tr(M^2)
         out.append(HeadSpectrum(
-            a_sym, v, m,
+            a_sym=_sym_eigenvalues(K.T / np.sqrt(dh), Q), v_sym=_sym_eigenvalues(Wo, Wv),
+            v=_by_real_part(np.linalg.eigvals(Wv @ Wo)), m=_by_real_part(np.linalg.eigvals(BWo)),
             a_norm=float(np.sqrt(np.linalg.eigvals(KK @ QQ).real.max() / dh)),
             v_norm=float(np.sqrt(np.linalg.eigvals(OO @ Wv @ Wv.T).real.max())),
-            a_asym=_asym(a_fro2, np.trace(QK @ QK) / dh),
-            m_asym=_asym(m_fro2, np.trace(BWo @ BWo))))
+            a_asym=_asym(np.trace(KK @ QQ) / dh, np.trace(QK @ QK) / dh),          # ||A||_F^2, tr(A^2)
+            m_asym=_asym(np.trace(OO @ B @ B.T), np.trace(BWo @ BWo))))            # ||M||_F^2, tr(M^2)
     return out
 
 
 def _asym(fro2: float, trace_sq: float) -> float:
     """||X - X^T||_F / ||X||_F from ||X||_F^2 and tr(X^2): ||X - X^T||_F^2 = 2 ||X||_F^2 - 2 tr(X^2)."""
     return float(np.sqrt(max(2.0 * fro2 - 2.0 * trace_sq, 0.0) / fro2))
+
+
+def spectra_table(spectra: list[list[HeadSpectrum]]) -> str:
+    """A Markdown table with one row per head: norms, asymmetries, the extreme eigenvalues of the
+    symmetric parts and their definiteness, tr V, the top eigenvalues of V and M = V A."""
+    def z(c: complex) -> str:
+        return f"{c.real:.3g}" if abs(c.imag) <= 1e-9 * max(1.0, abs(c)) else f"{c.real:.3g}{c.imag:+.3g}i"
+
+    lines = ["| layer | head | \\|A\\| | asym A | sym(A) min, max | sym(A) | \\|V\\| | tr V "
+             "| sym(V) min, max | sym(V) | top eig V | top eig M = VA | asym M |", "|" + "---|" * 13]
+    for layer, row in enumerate(spectra):
+        for h, s in enumerate(row):
+            lines.append(f"| {layer} | {h} | {s.a_norm:.3g} | {s.a_asym:.3g} | {s.a_sym.min():.3g}, "
+                         f"{s.a_sym.max():.3g} | {s.a_definiteness} | {s.v_norm:.3g} | "
+                         f"{s.v.real.sum():.3g} | {s.v_sym.min():.3g}, {s.v_sym.max():.3g} | "
+                         f"{s.v_definiteness} | {z(s.v[0])} | {z(s.m[0])} | {s.m_asym:.3g} |")
+    return "\n".join(lines) + "\n"

@@ -35,6 +35,7 @@ import numpy as np
 from ...analysis import blas_threads
 from ...real import figures, load
 from ...real.analysis import corpus
+from ...real.heads import spectra_table
 from ..report import Report, start
 from . import measure, rows
 from .settings import MODEL, MODES
@@ -67,6 +68,10 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         pi = measure.pi_runs(tr, states[0], P["pi_heads"], P["pi_time"], P["dt"])
         lp = measure.loops(tr, states[:P["loop_sentences"]], P["loops"], P["flow_loops"], P["dt"])
     rows.add_rows(rep, P, geo, exact, spec, fl, pi, lp)
+    (out / "heads.md").write_text(f"# The 72 heads of {MODEL}\n\nattnflow's convention: A_h = "
+                                  "W_K^h^T W_Q^h / sqrt(d_h), V_h = W_O^h W_V^h, M = V_h A_h "
+                                  "(attnflow.real.heads).\n\n" + spectra_table(spec["spectra"]),
+                                  encoding="utf-8")
     loop_arrays = {name: {"mean_cos": np.array([r.mean_cos for r in rs]),
                           "above99": np.array([r.above[:, 1] for r in rs]),
                           "clusters": np.array([r.clusters for r in rs])} for name, rs in lp["runs"].items()}
@@ -75,7 +80,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         figures.ridge_figure(geo["profile"], out / "minilm_cosines.png",
                              f"{MODEL}: pairwise cosines of the token directions, {len(texts)} sentences"),
         figures.spectra_figure(spec["spectra"], out / "minilm_spectra.png"),
-        figures.flow_figure(fl["tokens"], fl["head_ratio"], out / "minilm_flows.png"),
+        figures.flow_figure(fl["tokens"], fl["per_token"], fl["head_ratio"], out / "minilm_flows.png"),
         figures.loop_figure(loop_arrays, out / "minilm_loops.png"),
         figures.pi_energy_figure(pi["times"], pi["curves"], energy_up, out / "minilm_pi_energy.png"),
     ]
@@ -90,5 +95,5 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "pi_min_distance": pi["min"],
         **{f"loop_{k.replace(' ', '_')}_{q}": v for k, arrs in loop_arrays.items() for q, v in arrs.items()},
     })
-    rep.notes += rows.notes(P, geo, exact, fl, pi, lp, walls, tr)
+    rep.notes += rows.notes(P, geo, exact, spec, fl, pi, lp, walls, tr)
     return rep

@@ -59,18 +59,21 @@ def spectra(tr: Transformer) -> dict:
             "a_asym": np.array([[s.a_asym for s in row] for row in sp]),
             "m_asym": np.array([[s.m_asym for s in row] for row in sp]),
             "a_psd": np.array([[s.a_definiteness == "psd" for s in row] for row in sp]),
+            "v_definiteness": [s.v_definiteness for row in sp for s in row],
             "m_real": np.array([[s.m_top_real for s in row] for row in sp]),
             "v_trace": np.array([[s.v.real.sum() for s in row] for row in sp])}
 
 
 def flows(tr: Transformer, states: list[np.ndarray], dt: float) -> dict:
     """:func:`attnflow.real.dynamics.layer_errors` over sentences: mean errors (L, P, T), the
-    per-head ratio flow/stay (L, H), the time per sentence."""
+    per-token errors against x + attn(x) of all sentences (L, P, tokens), the per-head ratio
+    flow/stay (L, H), the time per sentence."""
     t0 = time.perf_counter()
     errs = [layer_errors(tr, s, dt) for s in states]
     tokens = np.mean([e.tokens.mean(axis=-1) for e in errs], axis=0)
     heads = np.mean([e.heads.mean(axis=-1) for e in errs], axis=0)              # (L, H, 2)
-    return {"tokens": tokens, "head_ratio": heads[:, :, 1] / heads[:, :, 0], "beta": errs[0].beta,
+    return {"tokens": tokens, "per_token": np.concatenate([e.tokens[:, :, 0] for e in errs], axis=-1),
+            "head_ratio": heads[:, :, 1] / heads[:, :, 0], "beta": errs[0].beta,
             "time": (time.perf_counter() - t0) / len(states)}
 
 

@@ -84,7 +84,8 @@ def _center_cosines(runs: list) -> list[float]:
     return out
 
 
-def notes(P: dict, geo: dict, exact: dict, fl: dict, pi: dict, lp: dict, walls: dict, tr) -> list[str]:
+def notes(P: dict, geo: dict, exact: dict, spec: dict, fl: dict, pi: dict, lp: dict, walls: dict,
+          tr) -> list[str]:
     """The numbers a reader needs beside the rows."""
     beta, spread = geo["beta"].mean(axis=0), geo["spread"].mean(axis=0)
     runs = lp["runs"]
@@ -98,6 +99,10 @@ def notes(P: dict, geo: dict, exact: dict, fl: dict, pi: dict, lp: dict, walls: 
         "taken as beta_eff = (mean r)^2 per sentence and layer. Mean over sentences, layer inputs 0-6: "
         + format_floats(np.round(beta, 1)) + "; relative spread of the norms std(r)/mean(r): "
         + format_floats(np.round(spread, 3)) + " (beta_ij varies by about twice that).",
+        "Symmetric part of V_h: " + ", ".join(f"{spec['v_definiteness'].count(k)} {k}"
+                                               for k in ("psd", "nsd", "indefinite"))
+        + f"; tr V_h > 0 for {int(np.sum(spec['v_trace'] > 0))} of 72 heads; the top eigenvalue of M_h is "
+        f"real for {int(np.sum(spec['m_real']))} of 72 (every head's numbers: heads.md).",
         "Without the biases the heads alone miss the attention block by a relative "
         + format_floats(np.round(exact["bilinear"], 3)) + " per layer (the key bias <a_h, x_j> and the "
         "value constants): the flows use (A_h, V_h) only, as the theory does.",

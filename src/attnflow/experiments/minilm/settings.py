@@ -14,6 +14,6 @@ MODEL = "all-MiniLM-L6-v2"
 MODES: dict[str, dict] = {
     "quick": {"sentences": 12, "flow_sentences": 2, "loop_sentences": 2, "loops": 40, "flow_loops": 2,
               "dt": 0.25, "pi_heads": 2, "pi_time": 40.0},
-    "full": {"sentences": 40, "flow_sentences": 12, "loop_sentences": 12, "loops": 200, "flow_loops": 10,
+    "full": {"sentences": 40, "flow_sentences": 12, "loop_sentences": 12, "loops": 200, "flow_loops": 5,
              "dt": 0.25, "pi_heads": 8, "pi_time": 200.0},
 }
