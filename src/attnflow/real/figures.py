@@ -116,6 +116,7 @@ def loop_figure(runs: dict[str, dict[str, np.ndarray]], path: Path) -> str:
     axes[2].set(ylabel="clusters (linked at cos >= 0.99)", yscale="log")
     for ax in axes:
         ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlim(left=0.0)
         ax.set(xlabel="loop (one loop = all layers once; linear up to 1, then log)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
