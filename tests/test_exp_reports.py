@@ -216,6 +216,7 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("above the critical scale (gamma = 3): rho after each of 6 pre-LN layers", "pass"),
         ("below the critical scale (gamma = 1.2): repeated layers contract uniformly", "pass"),
         ("above the critical scale (gamma = 3): repeated layers stay near the identity", "pass"),
+    ],
     "minilm": [
         ("the attnflow heads with the key and value biases (tokens (x, 1) in R^385) reproduce", "pass"),
         ("tokens concentrate with depth [GLPR Fig. 1]: the mean pairwise cosine", "pass"),
@@ -354,6 +355,7 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
          0.031151242366109562, 1e-9),
         ("above the critical scale (gamma = 3): repeated layers stay near", "measured", 0.8698365353579223,
          1e-9),
+    ],
     "minilm": [                                             # the weights' spectra, then short flows
         ("hypothesis of the gradient-flow theorems [GLPR]", "measured", 1.3212019653343612, 1e-9),
         ("hypothesis of Pi [L]", "measured", 1.3230047401169767, 1e-9),
