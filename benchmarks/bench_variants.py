@@ -18,7 +18,10 @@ general A_h and V_h (Ginibre / sqrt(d), seed 0), beta = 1, SA, float64, points u
 Every timing is the median of ``--repeat`` calls; the calls of the compared evaluators alternate
 (A B B A ...), so that a change of the machine's load affects both alike (on a shared machine
 absolute times drift by up to 2x; the ratios within one run are what count). The load average is
-printed before and after.
+printed before and after. On oversubscribed cores, run the dense rows with one BLAS thread
+(``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_variants.py --backends dense``): multi-threaded
+BLAS calls then swing by 2x from call to call, which the medians of a few calls do not absorb.
+Measured numbers: README ("Heads and the causal mask inside the fused evaluators").
 """
 
 from __future__ import annotations
@@ -89,24 +92,22 @@ def main(argv: list[str] | None = None) -> dict:
     from attnflow.backends import prepare
 
     print(f"load average before: {os.getloadavg()}")
+    print(f"d = {args.d}, SA, general A_h and V_h; median of {args.repeat} alternating calls, s per call")
+    print(f"{'backend':8} {'N':>6} {'case':>8} {'time s':>9} {'reference s':>11} {'ratio':>6}  ratio means")
     heads, causal = [], []
     for backend in args.backends:
         for n in args.n:
             for H in args.heads:
-                heads.append(heads_row(af, prepare, backend, n, args.d, H, args.repeat))
-                print(f"  done: {backend} N={n} H={H}", flush=True)
-            causal.append(causal_row(af, prepare, backend, n, args.d, args.repeat))
-    print(f"load average after: {os.getloadavg()}\n")
-    print(f"Heads (d = {args.d}, SA, general A_h, V_h; median of {args.repeat}):")
-    print(f"{'backend':8} {'N':>6} {'H':>2} {'fused s':>9} {'separate s':>10} {'one head s':>10} "
-          f"{'fused/separate':>14} {'fused/(H x one)':>15}")
-    for r in heads:
-        print(f"{r['backend']:8} {r['n']:6d} {r['H']:2d} {r['fused']:9.4f} {r['separate']:10.4f} "
-              f"{r['one']:10.4f} {r['fused/separate']:14.2f} {r['fused/(H one)']:15.2f}")
-    print(f"\nCausal mask (d = {args.d}, SA, one head, general A, V):")
-    print(f"{'backend':8} {'N':>6} {'full s':>9} {'causal s':>9} {'causal/full':>11}")
-    for r in causal:
-        print(f"{r['backend']:8} {r['n']:6d} {r['full']:9.4f} {r['causal']:9.4f} {r['causal/full']:11.2f}")
+                r = heads_row(af, prepare, backend, n, args.d, H, args.repeat)
+                heads.append(r)
+                print(f"{backend:8} {n:6d} {f'H = {H}':>8} {r['fused']:9.4f} {r['separate']:11.4f} "
+                      f"{r['fused/separate']:6.2f}  fused / {H} one-head evaluations summed "
+                      f"(fused / (H x one head) = {r['fused/(H one)']:.2f})", flush=True)
+            r = causal_row(af, prepare, backend, n, args.d, args.repeat)
+            causal.append(r)
+            print(f"{backend:8} {n:6d} {'causal':>8} {r['causal']:9.4f} {r['full']:11.4f} "
+                  f"{r['causal/full']:6.2f}  causal / full attention", flush=True)
+    print(f"load average after: {os.getloadavg()}")
     result = {"heads": heads, "causal": causal}
     if args.json:
         with open(args.json, "w") as f:
