@@ -13,6 +13,9 @@ setting) and is checked against tables kept here, one per experiment, in the ord
   that contract over many decades (rounding enters at W_2 ~ 1e-11). Predictions are checked
   against closed forms computed here.
 - :data:`FIGURES`: the figure files in order, with the pixel size figsize x dpi they must decode to.
+- :data:`NO_FOIL`: the rows that carry no foil (deliberately perturbed prediction) yet. Every other
+  row carries one, and a row that passes must fail against its foil (:func:`refuted`): a row that
+  passes against a wrong theory as well cannot tell the two apart.
 
 The written report.md and results.zarr are checked against the Report object itself.
 """
@@ -37,6 +40,7 @@ from attnflow.experiments.report import (
     compare,
     format_floats,
     read_rows,
+    refuted,
     start,
 )
 
@@ -142,20 +146,25 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("wigner: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
         ("qk: small beta (beta = 0.5) gives a single cluster by t = 30 (density at t = 30)", "pass"),
         ("qk: large beta (beta = 9) does not reach a single cluster by t = 30 (median cluster", "pass"),
+        ("energy E increases along the flow (USA, A = V = I): dE/dt = n sum |g_i|^2", "pass"),
+        ("energy E increases along the flow (SA, A = V = I): dE/dt = sum (n^2/Z_i) |g_i|^2", "pass"),
+        ("energy E increases along the flow (USA, A = V = S symmetric random (I + GOE/2)):", "pass"),
+        ("energy E increases along the flow (SA, A = V = S symmetric random (I + GOE/2)):", "pass"),
+        ("V's spectrum sets the limit: the tokens end at +-v_1, the top eigenvector of V", "pass"),
+        ("the clusters approach +-v_1 at the rate lambda_1(V) - lambda_2(V)", "pass"),
     ],
     "lowtemp2025": [
         ("zero-temperature (hardmax) flow: the mean distance of x(t) to Pi(x_0) decays at rate c =", "pass"),
         ("zero-temperature limit is Pi # mu_0 = p delta_{e_2} + (1-p) delta_{-e_2}: W_1(mu^inf_T,", "pass"),
-        ("beta = 10: SA concentrates on Pi # mu_0: min_t W_1(mu_t, Pi # mu_0) <=", "pass"),
-        ("beta = 30: SA concentrates on Pi # mu_0: min_t W_1(mu_t, Pi # mu_0) <=", "pass"),
-        ("the concentration sharpens with beta: fitted exponent of min_t W_1(mu_t, Pi # mu_0) in", "pass"),
-        ("metastable for times of order log beta: the time of the W_1 dip grows with log beta", "pass"),
-        ("finite-beta error at fixed t decays at least as fast as [L]'s beta-factor", "pass"),
+        ("sub-sphere example (dim E = 2, A = K^T Q not symmetric): the hardmax flow contracts", "pass"),
+        ("sub-sphere example: the zero-temperature limit is Pi # mu_0 on the great circle of E", "pass"),
+        ("[L]'s finite-beta term K sqrt(log(beta+1)/beta) e^{C t}, with K and C fitted on the", "pass"),
         ("finite-beta error at fixed t ~ 1/beta for smooth rho_0 (O(1/kappa) von Mises-Fisher", "pass"),
         ("iid uniform x_0: the error saturates at a finite-N floor ~ N^{-1/2} (ratio of the floors", "pass"),
+        ("sub-sphere example: the finite-beta SA error at fixed t also decays like 1/beta", "pass"),
         ("beta = 10: terminal phase aligns the tokens with V's top eigenvector e_1: mean abs<x,", "pass"),
         ("beta = 30: terminal phase aligns the tokens with V's top eigenvector e_1: mean abs<x,", "pass"),
-        ("the exit time from +-e_2 grows with log beta (fitted slope of exit time vs log beta > 0)", "pass"),
+        ("the exit time from +-e_2 grows like ln beta with slope 1/(2c) + 1/(2 g_V)", "pass"),
     ],
 }
 # Rows that fail on purpose in quick mode:
@@ -225,17 +234,23 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("layer scheme (USA, beta = 5)", "measured", 0.9710444973286005, 1e-9),
         ("the layer scheme's time shift is O(h) (SA, beta = 1)", "measured", 1.9860551805190492, 1e-9),
         ("the layer scheme's time shift is O(h) (SA, beta = 5)", "measured", 1.9989948456778963, 1e-9),
+        ("the clusters approach +-v_1 at the rate", "measured", 1.0042258397195023, 1e-7),
+        ("the clusters approach +-v_1 at the rate", "predicted", 1.0, 1e-12),   # lambda_1 - lambda_2 of V
     ],
     "lowtemp2025": [
         ("zero-temperature (hardmax) flow", "measured", 0.5014036565750639, 1e-9),
         ("zero-temperature (hardmax) flow", "predicted", 0.5, 1e-12),        # (4 - 2) / |A e_2| = 2 / 4
         ("zero-temperature limit is Pi # mu_0", "measured", 0.0022636161332833136, 1e-9),
-        ("beta = 10: SA concentrates on Pi # mu_0", "measured", 0.14407412537716677, 1e-6),
-        ("beta = 30: SA concentrates on Pi # mu_0", "measured", 0.0995162918508003, 1e-6),
-        ("the concentration sharpens with beta", "measured", -0.3367944838755885, 1e-6),
+        ("sub-sphere example (dim E = 2", "measured", 0.9965867086692269, 1e-9),
+        ("sub-sphere example (dim E = 2", "predicted", 1.0, 1e-12),          # (3 - 1) / |A e| = 2 / 2
+        ("sub-sphere example: the zero-temperature limit", "measured", 1.336006947706036e-05, 1e-6),
+        ("[L]'s finite-beta term", "measured", 0.4799, 0.0),
         ("finite-beta error at fixed t ~ 1/beta", "measured", -0.9579956228737416, 1e-9),
         ("iid uniform x_0: the error saturates", "measured", 1.8061027801790304, 1e-9),
         ("iid uniform x_0: the error saturates", "predicted", 2.0, 1e-12),           # sqrt(500 / 125)
+        ("sub-sphere example: the finite-beta SA error", "measured", -0.9308004206340412, 1e-9),
+        ("the exit time from +-e_2 grows like ln beta", "measured", 1.6474519327727737, 1e-6),
+        ("the exit time from +-e_2 grows like ln beta", "predicted", 1.5, 1e-12),   # 1/(2 c) + 1/(2 g_V)
     ],
 }
 
@@ -254,10 +269,20 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
                  ("chen2025_hessian.png", (900, 597))],          # (10, 0.32 x 17 configurations + 1.2) x 90
     "glpr2023": [("glpr_circle.png", (1260, 360)),               # (14, 4) x 90
                  ("glpr_equiangular.png", (990, 360)),           # (11, 4) x 90
-                 ("glpr_phase_diagrams.png", (1280, 272))],      # (3.2 x 5 cases, 3.4) x 80
+                 ("glpr_phase_diagrams.png", (1280, 272)),       # (3.2 x 5 cases, 3.4) x 80
+                 ("glpr_energy_value.png", (990, 360))],         # (11, 4) x 90
     "lowtemp2025": [("lowtemp_concentration.png", (1260, 360)),  # (14, 4) x 90
                     ("lowtemp_beta_error.png", (558, 396)),      # (6.2, 4.4) x 90
                     ("lowtemp_snapshots.png", (880, 320))],      # (11, 4) x 80
+}
+
+
+#: experiment -> starts of the claims of the rows without a foil ("" : every row of the experiment)
+NO_FOIL: dict[str, list[str]] = {
+    "bruno2024": [""],
+    "chen2025": [""],
+    "glpr2023": [],
+    "lowtemp2025": [],
 }
 
 
@@ -292,6 +317,18 @@ def test_deterministic_values_match_the_stored_quick_run(quick):
     for prefix, field, value, rel in VALUES[name]:
         got = getattr(_row(report, prefix), field)
         assert got == pytest.approx(value, rel=rel, abs=0.0 if value else 1e-300), (prefix, field)
+
+
+def test_every_passing_row_fails_against_its_perturbed_prediction(quick):
+    name, out, report = quick
+    exempt = tuple(NO_FOIL[name])
+    unfoiled = [c.claim for c in report.claims if c.foil is None and not c.claim.startswith(exempt)]
+    assert unfoiled == []
+    for c in report.claims:
+        if c.foil is not None and c.passed:
+            assert refuted(c) is True, (c.claim, c.foil, c.measured)
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert text.count(" -> **fail**") >= sum(1 for c in report.claims if c.passed and c.foil is not None)
 
 
 def test_report_md_and_results_zarr_hold_the_rows_and_arrays_of_the_report(quick):
@@ -339,6 +376,20 @@ def test_inequality_rows_and_their_verdicts():
     row = check("c", "yes", "no", False, "p", error=0.2, tolerance=0.1)
     assert (row.verdict, row.error, row.tolerance) == ("fail", 0.2, 0.1)
     assert format_floats([1.0, 0.25, 1e-7]) == "[1, 0.25, 1e-07]"
+
+
+def test_foils_are_judged_by_the_rule_of_their_row():
+    row = compare("c", 1.0, 1.04, 0.05, "p", relative=True, foil=1.2)
+    assert row.passed and row.foil_passed is False and refuted(row) is True
+    near = compare("c", 1.0, 1.04, 0.05, "p", relative=True, foil=1.02)   # a foil the row cannot tell
+    assert near.passed and near.foil_passed and refuted(near) is False
+    assert refuted(at_least("c", 2.0, 3.0, "p", foil=4.0)) is True
+    assert refuted(at_least("c", 2.0, 3.0, "p", strict=True, foil=3.0)) is True
+    assert refuted(at_most("c", 2.0, 1.0, "p", foil=0.5)) is True
+    assert refuted(at_most("c", 2.0, 1.0, "p", foil=1.5)) is False
+    assert refuted(check("c", "a", "b", True, "p", foil="x", foil_passed=False)) is True
+    assert refuted(compare("c", 1.0, 1.0, 0.1, "p")) is None                 # no foil
+    assert refuted(compare("c", 1.0, math.nan, 0.1, "p", foil=2.0)) is None  # not measured
 
 
 def test_read_rows_returns_the_cells_written_even_with_pipes_in_a_cell(tmp_path):

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...analysis import blas_threads
 from ..report import Report, start
 from . import claims_counterexamples, claims_hessian, claims_pl, claims_r2, claims_rates
 from .pl import pl_lower_bound, pl_ratio
@@ -71,7 +72,12 @@ STAGES = (("rates", claims_rates.add_claims), ("r2", claims_r2.add_claims),
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:
-    """Run every claim of [C] (see the module docstring) and return the report."""
+    """Run every claim of [C] (see the module docstring) with one BLAS thread; return the report."""
+    with blas_threads(1):
+        return _run(out_dir, quick)
+
+
+def _run(out_dir: Path, quick: bool) -> Report:
     rep, out = start("chen2025", TITLE, PAPER, out_dir, quick)
     cfg = QUICK if quick else FULL
     timings = {}
