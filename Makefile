@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-floors lint install bench clean
+.PHONY: demo test test-floors lint install bench clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,18 @@ $(FLOORS)/.installed: pyproject.toml .ci/floors.txt
 test-floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning
 
+# The documentation site: Sphinx + MyST + sphinx-gallery into docs/_build/html, warnings as errors.
+# It runs the quick reproductions and the gallery examples (cached while src/ is unchanged).
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	touch $@
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs docs/_build/html
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_velocity.py
 
 clean:
-	rm -rf $(VENV) $(FLOORS) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOORS) out .pytest_cache .ruff_cache docs/_build docs/api docs/reproductions docs/auto_examples

@@ -43,6 +43,7 @@ from attnflow.experiments.report import (
     refuted,
     start,
 )
+from attnflow.theory import long_context_cosine
 
 #: experiment -> [(start of the claim, quick-mode verdict)], in the order of the rows
 VERDICTS: dict[str, list[tuple[str, str]]] = {
@@ -166,6 +167,64 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("beta = 30: terminal phase aligns the tokens with V's top eigenvector e_1: mean abs<x,", "pass"),
         ("the exit time from +-e_2 grows like ln beta with slope 1/(2c) + 1/(2 g_V)", "pass"),
     ],
+    "normalization2025": [
+        ("Post-LN SA: 1 - rho ~ K e^(-lambda t) with lambda = 2 (equiangular law)", "pass"),
+        ("Post-LN SA: ln K of the exponential law", "pass"),
+        ("Post-LN USA: 1 - rho ~ K e^(-lambda t) with lambda = 2 e^beta", "pass"),
+        ("Post-LN USA: ln K of the exponential law", "pass"),
+        ("nGPT SA, alpha = 0.5: 1 - rho ~ K e^(-lambda t) with lambda = 2 alpha", "pass"),
+        ("nGPT SA, alpha = 0.5: ln K of the exponential law", "pass"),
+        ("Pre-LN SA: 1 - rho ~ K t^(-p) with p = 2", "pass"),
+        ("Pre-LN SA: ln K of the power law", "pass"),
+        ("Pre-LN SA: radius r(t) ~ C t, C = 1", "pass"),
+        ("Pre-LN USA: 1 - rho ~ K t^(-p) with p = 2", "pass"),
+        ("Pre-LN USA: ln K of the power law", "pass"),
+        ("Pre-LN USA: radius r(t) ~ C t, C = 4.48169", "pass"),
+        ("Peri-LN SA: 1 - rho ~ K t^(-p) with p = 2", "pass"),
+        ("Peri-LN SA: ln K of the power law", "pass"),
+        ("Peri-LN SA: radius r(t) ~ C t, C = 1", "pass"),
+        ("Mix-LN SA, t_switch = 1: 1 - rho ~ K t^(-p) with p = 2", "pass"),
+        ("Mix-LN SA, t_switch = 1: ln K of the power law", "pass"),
+        ("Mix-LN SA, t_switch = 1: radius r(t) ~ C t, C = 1", "pass"),
+        ("sqrt-scaling SA: 1 - rho ~ K t^(-p) with p = 1", "pass"),
+        ("sqrt-scaling SA: ln K of the power law", "pass"),
+        ("sqrt-scaling SA: radius r(t) ~ C t^(1/2), C = 2", "pass"),
+        ("RK4 step error of the random-weight runs", "pass"),
+        ("order of the schemes by the time the mean cosine reaches 1/2", "pass"),
+        ("nGPT reaches mean cosine 0.99 first and post-LN second", "pass"),
+        ("post-LN overtakes peri-LN (peri-LN ahead before)", "pass"),
+        ("sqrt-scaling is the slowest at every time", "pass"),
+        ("Post-LN, Pre-LN, Mix-LN coincide while r = 1", "pass"),
+        ("nGPT, Peri-LN coincide while r = 1", "pass"),
+        ("Pre-LN leaves Post-LN: rho_post when the curves differ by 0.02", "pass"),
+        ("Peri-LN leaves nGPT: rho_ngpt when the curves differ by 0.02", "pass"),
+        ("Post-LN: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("Pre-LN: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("Peri-LN: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("Mix-LN: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("nGPT: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("sqrt-scaling: mean cosine rho(t) follows the figure's curve", "fail"),
+        ("post- and pre-LN are delayed against the figure by one time factor", "pass"),
+    ],
+    "longcontext2025": [
+        ("below the critical scale (gamma = 1.2, gamma_c = 2): one pre-LN layer's output", "pass"),
+        ("at the critical scale (gamma = 2, gamma_c = 2): one pre-LN layer's output cosines", "pass"),
+        ("above the critical scale (gamma = 3, gamma_c = 2): one pre-LN layer's output", "pass"),
+        ("below the critical scale (gamma = 1.2): the exact cosine at n = 1e+06 is the theorem", "pass"),
+        ("at the critical scale (gamma = 2): the exact cosine at n = 1e+06 is the theorem's limit", "pass"),
+        ("above the critical scale (gamma = 3): the exact cosine at n = 1e+06 is the theorem", "pass"),
+        ("below the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.8", "pass"),
+        ("below the critical scale: the constant C = 1", "pass"),
+        ("at the critical scale: |cos_n - limit| ~ C n^(-p), p = 1", "pass"),
+        ("at the critical scale: the constant C = 0.28", "pass"),
+        ("above the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.5", "pass"),
+        ("above the critical scale: the constant C = 0.5", "pass"),
+        ("below the critical scale (gamma = 1.2): rho after each of 6 pre-LN layers", "pass"),
+        ("at the critical scale (gamma = 2): rho after each of 6 pre-LN layers", "pass"),
+        ("above the critical scale (gamma = 3): rho after each of 6 pre-LN layers", "pass"),
+        ("below the critical scale (gamma = 1.2): repeated layers contract uniformly", "pass"),
+        ("above the critical scale (gamma = 3): repeated layers stay near the identity", "pass"),
+    ],
 }
 # Rows that fail on purpose in quick mode:
 # - chen2025, "docs/theory/energy-landscape.md#clustering-rates expectation" (d = 2, 3): the notes' rate
@@ -173,6 +232,9 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
 #   [C]; from a density positive at the antipode the mean field decays at (d - 1) e^-beta / 2.
 # - bruno2024, first cluster angles: median error 0.2019 rad against the tolerance 0.2 (22 seeds).
 # - bruno2024, persistence up to t = 2: one of the 2 seeds merges (the k_max state is a saddle).
+# - normalization2025, the six curves against the figure's: at d = 128 (quick) every curve is more than
+#   0.1 away somewhere (nGPT 0.11, sqrt-scaling 0.21); the full run (d = 512) is the comparison of the
+#   gallery, where nGPT, peri- and pre-LN are within 0.1 and post-, Mix-LN, sqrt-scaling are not.
 
 #: experiment -> [(start of the claim, "measured" or "predicted", value, relative tolerance)]
 VALUES: dict[str, list[tuple[str, str, float, float]]] = {
@@ -252,6 +314,37 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("the exit time from +-e_2 grows like ln beta", "measured", 1.6474519327727737, 1e-6),
         ("the exit time from +-e_2 grows like ln beta", "predicted", 1.5, 1e-12),   # 1/(2 c) + 1/(2 g_V)
     ],
+    "normalization2025": [
+        ("Post-LN SA: 1 - rho ~ K e^(-lambda t)", "measured", 1.99999994459919, 1e-7),
+        ("Post-LN USA: 1 - rho ~ K e^(-lambda t)", "predicted", 2 * math.exp(1.5), 1e-12),
+        ("Post-LN USA: 1 - rho ~ K e^(-lambda t)", "measured", 8.963377589012143, 1e-7),
+        ("Post-LN SA: ln K of the exponential law", "measured", 2.8682693225839735, 1e-7),
+        ("Pre-LN SA: ln K of the power law", "measured", 0.7888219791453304, 1e-7),
+        ("Pre-LN USA: radius r(t) ~ C t", "predicted", math.exp(1.5), 1e-12),     # c = e^beta (USA)
+        ("sqrt-scaling SA: 1 - rho ~ K t^(-p)", "measured", 1.0000966584928415, 1e-7),
+        ("Mix-LN SA, t_switch = 1: ln K of the power law", "measured", -0.07616120924970086, 1e-7),
+        # the figure's values, computed from the curves read off it (settings.PAPER_CURVES)
+        ("post-LN overtakes peri-LN", "predicted", 4.329545454545454, 1e-12),
+        ("Pre-LN leaves Post-LN", "predicted", 0.20346666666666674, 1e-12),
+        ("post-LN overtakes peri-LN", "measured", 3.856053587532504, 1e-6),
+        ("nGPT: mean cosine rho(t) follows the figure's curve", "measured", 0.10950751317640073, 1e-6),
+        ("post- and pre-LN are delayed against the figure", "measured", 0.9544705606335863, 1e-6),
+    ],
+    "longcontext2025": [
+        ("below the critical scale (gamma = 1.2, gamma_c = 2): one pre-LN", "predicted",
+         float(long_context_cosine(500, 1.2, 0.5)), 1e-15),
+        ("above the critical scale (gamma = 3): the exact cosine at n = 1e+06", "measured",
+         0.5004997504998749, 1e-12),
+        ("below the critical scale: |cos_n - limit| ~ C n^(-p), p = 0.8", "measured", 0.7898588544229023,
+         1e-9),
+        ("below the critical scale: the constant C = 1", "measured", 0.99157221437888, 1e-9),
+        ("below the critical scale (gamma = 1.2): rho after each of 6", "measured", 0.9844243788169452, 1e-9),
+        ("above the critical scale (gamma = 3): rho after each of 6", "predicted", 0.5555539705798972, 1e-12),
+        ("below the critical scale (gamma = 1.2): repeated layers contract", "measured",
+         0.031151242366109562, 1e-9),
+        ("above the critical scale (gamma = 3): repeated layers stay near", "measured", 0.8698365353579223,
+         1e-9),
+    ],
 }
 
 #: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
@@ -274,6 +367,9 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
     "lowtemp2025": [("lowtemp_concentration.png", (1260, 360)),  # (14, 4) x 90
                     ("lowtemp_beta_error.png", (558, 396)),      # (6.2, 4.4) x 90
                     ("lowtemp_snapshots.png", (880, 320))],      # (11, 4) x 80
+    "normalization2025": [("normalization_random_weights.png", (1260, 450)),    # (14, 5) x 90
+                          ("normalization_equiangular_laws.png", (1260, 378))],  # (14, 4.2) x 90
+    "longcontext2025": [("longcontext_phase_transition.png", (1260, 378))],     # (14, 4.2) x 90
 }
 
 

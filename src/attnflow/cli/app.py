@@ -1,8 +1,8 @@
 """The Typer app of the ``attnflow`` command line and what its commands share.
 
 Configuration and validation errors print one red line (:func:`abort`) and exit with code 2
-(no traceback); the commands live in :mod:`.runs`, :mod:`.papers`, :mod:`.sweeps` and
-:mod:`.tools`.
+(no traceback); the commands live in :mod:`~attnflow.cli.runs`, :mod:`~attnflow.cli.papers`,
+:mod:`~attnflow.cli.sweeps` and :mod:`~attnflow.cli.tools`.
 """
 
 from __future__ import annotations

@@ -70,7 +70,11 @@ def reproduce(
     list_: Annotated[bool, typer.Option("--list", help="List the experiments.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Run every experiment.")] = False,
 ) -> None:
-    """Reproduce a paper's claims: figures, raw results and a predicted-vs-measured report."""
+    """Reproduce a paper's claims: figures, raw results and a predicted-vs-measured report.
+
+    The report is written twice: report.md, and report.html with the figures inline (one
+    self-contained file to share).
+    """
     import importlib
 
     from ..experiments import EXPERIMENTS, run_experiment
@@ -91,6 +95,6 @@ def reproduce(
             abort(escape(str(exc)))
         failed |= any(c.passed is False for c in report.claims)
         console.print(f"[bold]{key}[/]: {report.summary} ({report.wall_time:.1f} s) -> "
-                      f"{escape(str(out / key / 'report.md'))}", highlight=False)
+                      f"{escape(str(out / key / 'report.md'))} (and report.html)", highlight=False)
     if failed:
         console.print("[yellow]some claims were not reproduced: see the reports for why[/]")

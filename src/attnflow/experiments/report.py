@@ -4,7 +4,8 @@ Every experiment returns a :class:`Report`: one :class:`Claim` row per quantitat
 a paper, each with the prediction, the measurement, their error, the tolerance the verdict
 uses and the parameters of the run. Rows are computed, never written by hand: a row whose
 measurement is missing is marked "not measured", and a row outside its tolerance "fail".
-:meth:`Report.write` produces ``report.md`` and ``results.zarr`` in the output folder.
+:meth:`Report.write` produces ``report.md``, ``report.html`` (the same page, self-contained: the
+figures inline as base64, for sharing one result) and ``results.zarr`` in the output folder.
 
 Row constructors (the one implementation each experiment uses):
 
@@ -29,6 +30,8 @@ A NaN or infinite measurement gives "not measured" in every constructor but :fun
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import math
 import re
@@ -279,8 +282,30 @@ class Report:
             lines += ["", "## Figures", "", *[f"![{Path(f).stem}]({Path(f).name})" for f in self.figures]]
         return "\n".join(lines) + "\n"
 
+    def html(self, figure_dir: str | Path) -> str:
+        """The report as one self-contained HTML page: :meth:`markdown` rendered (CommonMark with
+        tables), each figure read from ``figure_dir`` and inlined as a base64 ``data:`` URI, no
+        external reference (scripts, styles or images), so the file can be mailed or archived alone."""
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(self.markdown())
+        folder = Path(figure_dir)
+
+        def inline(match: re.Match) -> str:
+            name = html.unescape(match.group(1))
+            data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
+            return f'src="data:image/{Path(name).suffix.lstrip(".").lower() or "png"};base64,{data}"'
+
+        body = _IMAGE.sub(inline, body)
+        body = body.replace("<strong>pass</strong>", '<strong class="pass">pass</strong>')
+        body = body.replace("<strong>fail</strong>", '<strong class="fail">fail</strong>')
+        return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                f"<title>{html.escape(self.title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+                f"<body>\n{body}</body>\n</html>\n")
+
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``report.md`` and ``results.zarr`` (claims and raw arrays) into ``out_dir``."""
+        """Write ``report.md``, ``report.html`` (self-contained, :meth:`html`) and ``results.zarr``
+        (claims and raw arrays) into ``out_dir``; returns the path of ``report.md``."""
         import xarray as xr
 
         out = Path(out_dir)
@@ -288,6 +313,7 @@ class Report:
         if self.wall_time is None:
             self.wall_time = time.perf_counter() - self.started
         (out / "report.md").write_text(self.markdown(), encoding="utf-8")
+        (out / "report.html").write_text(self.html(out), encoding="utf-8")
         rows = [{k: (v if isinstance(v, (str, int, float, bool, type(None))) else _fmt(v))
                  for k, v in asdict(c).items()} for c in self.claims]
         data_vars = {}
@@ -310,6 +336,14 @@ def start(name: str, title: str, paper: str, out_dir: str | Path, quick: bool) -
     out.mkdir(parents=True, exist_ok=True)
     return Report(name, title, paper, "quick" if quick else "full"), out
 
+
+#: the image sources of the rendered report: relative file names of the figures
+_IMAGE = re.compile(r'src="([^":]+)"')
+#: the style sheet of report.html (inline: the page has no external reference)
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;"
+          "line-height:1.45;color:#222}table{border-collapse:collapse;font-size:.85rem}"
+          "th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top}th{background:#f3f3f3}"
+          "img{max-width:100%}.pass{color:#176b2c}.fail{color:#b3261e}")
 
 #: a cell separator of a report.md table row: a "|" not escaped by a backslash
 _SEPARATOR = re.compile(r"(?<!\\)\|")

@@ -1,6 +1,6 @@
 """The grid of a sweep: its axes, the run file of each cell, and the cell seeds.
 
-A sweep file is a run file plus a ``[sweep]`` table (:mod:`.models`). :func:`parse_sweep`
+A sweep file is a run file plus a ``[sweep]`` table (:mod:`~attnflow.sweep.models`). :func:`parse_sweep`
 validates it into a :class:`SweepSpec`: every axis value is built into the run file of one cell
 (with the first value of the other axes), so a bad value fails before any task starts.
 """

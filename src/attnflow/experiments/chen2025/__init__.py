@@ -24,9 +24,8 @@ docs/theory/checklist.md#rows):
    from a density that is positive at the antipode of x_inf (mass there escapes the repelling
    antipode at rate e^{-beta} per tangent direction, so W_2^2 ~ its mass ~ e^{-(d-1) e^{-beta} t}).
 2. Non-monotone R_t^2 (their Fig. 4 uses phi(s) = e^{0.1 s}): the profile of
-docs/theory/energy-landscape.md#order-parameter-dynamics
-   [V-num], R_0^2 and d(R^2)/dt(0) by quadrature, particles (N quantile points) and the circle
-   PDE; the beta = 0 (Kuramoto) control is monotone.
+   docs/theory/energy-landscape.md#order-parameter-dynamics [V-num], R_0^2 and d(R^2)/dt(0) by
+   quadrature, particles (N quantile points) and the circle PDE; the beta = 0 (Kuramoto) control is monotone.
 3. Counterexamples: (a) antipodal atoms (7 at e, 3 at -e) are stationary for every beta;
    (b) two antipodal arcs of unequal mass p > q: the mean field synchronizes at small beta and
    keeps R_inf = p - q at large beta; derived here: the light cluster is stable iff
