@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from variant_reference import naive_heads
 
 import attnflow as af
-from attnflow.backends import backends, get_backend, prepare
+from attnflow.backends import backends, choose, get_backend, prepare
 
 EPS64 = np.finfo(np.float64).eps
 EPS32 = float(np.finfo(np.float32).eps)
@@ -178,7 +180,8 @@ def test_usa_overflow_is_a_clear_error(backend, d):
 @pytest.mark.parametrize("n", [7, 60, 300])                           # 60: dense's stacked products
 def test_batch_equals_single_bit_for_bit(backend, dtype, n):
     for d in (2, 3, 8):
-        for model in models(d, 2.0, "usa"):
+        variants = [m for mask in (None, "causal") for m in variant_models(d, 3, 2.0, "usa", mask)]
+        for model in [*models(d, 2.0, "usa"), *variants]:                 # also 3 heads, the mask
             xb = af.sphere.uniform(n, d, seed=6, batch=4).astype(dtype)
             if not applies(backend, model, xb):
                 continue
@@ -313,3 +316,219 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+# -- the variants: heads, the causal mask, beta="log" --------------------------------------------
+# Semantics (docs/theory/numerics.md#heads-and-the-causal-mask): y_i = sum_h y_i^(h), each head the
+# single-head formula with its own A_h, V_h; under the causal mask row i sums over j <= i (SA
+# normalized over j <= i, USA divided by N).
+VARIANT_BETAS = (-10.0, 0.0, 9.0, 200.0)
+
+
+def heads_scale(model, x):
+    """1 + |beta| max_{h, i} |A_h x_i|: the largest exponent of any head."""
+    beta = model.for_tokens(x.shape[-2]).beta
+    return 1.0 + abs(beta) * max(np.linalg.norm(x @ model.head(h).A_matrix.T, axis=-1).max()
+                                 for h in range(model.heads))
+
+
+def variant_models(d, H, beta, normalization, mask):
+    """H-head models: A and V stacks; a shared A with a V stack; an A stack with a shared V; for
+    H = 1 a general (d, d) pair and the identity (one head, as today)."""
+    rng = np.random.default_rng(10 * d + H)
+    A = rng.standard_normal((H, d, d)) / np.sqrt(d)
+    V = rng.standard_normal((H, d, d)) / np.sqrt(d)
+    kw = {"d": d, "beta": beta, "normalization": normalization, "mask": mask}
+    if H == 1:
+        yield af.AttentionModel(A=A[0], V=V[0], **kw)
+        yield af.AttentionModel(**kw)
+        return
+    yield af.AttentionModel(A=A, V=V, **kw)
+    yield af.AttentionModel(A=A[0], V=V, **kw)
+    yield af.AttentionModel(A=A, V=None, **kw)
+
+
+@pytest.mark.parametrize("d", [2, 3, 8])
+@pytest.mark.parametrize("mask", [None, "causal"])
+def test_heads_and_mask_agree_with_the_naive_formula(backend, d, mask):
+    checked = 0
+    for H in (1, 2, 3):
+        for normalization in ("sa", "usa"):
+            for beta in VARIANT_BETAS:
+                for model in variant_models(d, H, beta, normalization, mask):
+                    for n in (1, 7, 300):
+                        x = af.sphere.uniform(n, d, seed=n + d + H)
+                        if not applies(backend, model, x):
+                            continue
+                        try:
+                            ref, size = naive_heads(model, x)
+                        except FloatingPointError:
+                            with pytest.raises(FloatingPointError, match="overflows float64"):
+                                prepare(model, x, backend).output(x)
+                            continue
+                        y = prepare(model, x, backend).output(x)
+                        assert y.shape == x.shape and y.dtype == np.float64
+                        err = np.abs(y - ref).max() / size
+                        assert err <= 32 * EPS64 * heads_scale(model, x), (H, beta, n, model)
+                        checked += 1
+    if backend != "spectral":
+        assert checked                    # every backend but spectral evaluates every variant
+
+
+@pytest.mark.parametrize("d", [2, 3, 8])
+def test_variants_in_float32(backend, d):
+    for mask in (None, "causal"):
+        for normalization in ("sa", "usa"):
+            for beta in (-2.0, 1.0, 20.0):
+                for model in variant_models(d, 2, beta, normalization, mask):
+                    x32 = af.sphere.uniform(300, d, seed=d).astype(np.float32)
+                    if not applies(backend, model, x32):
+                        continue
+                    y32 = prepare(model, x32, backend).output(x32)
+                    assert y32.dtype == np.float32 and y32.shape == x32.shape
+                    x64 = x32.astype(np.float64)
+                    ref, size = naive_heads(model, x64)
+                    err = np.abs(y32 - ref).max() / size
+                    assert err <= 16 * EPS32 * heads_scale(model, x64), (beta, model)
+
+
+@pytest.mark.parametrize("mask", [None, "causal"])
+@pytest.mark.parametrize("normalization", ["sa", "usa"])
+def test_heads_are_the_sum_of_one_head_evaluations_bit_for_bit(backend, mask, normalization):
+    # each head is evaluated as the one-head model model.head(h) is, and the heads are added in
+    # order: so H heads fused equal H separate evaluations summed, to the last bit (float64)
+    for d in (2, 3, 8):
+        for model in variant_models(d, 4, 3.0, normalization, mask):
+            x = af.sphere.uniform(300, d, seed=d)
+            if not applies(backend, model, x):
+                continue
+            parts = [prepare(model.head(h), x, backend).output(x) for h in range(model.heads)]
+            total = parts[0].copy()
+            for y in parts[1:]:
+                total += y
+            np.testing.assert_array_equal(prepare(model, x, backend).output(x), total)
+
+
+def test_one_head_stacks_and_shared_matrices_are_the_same_model(backend):
+    rng = np.random.default_rng(3)
+    d, H = 3, 2
+    A, V = rng.standard_normal((d, d)), rng.standard_normal((H, d, d))
+    x = af.sphere.uniform(200, d, seed=3)
+    for mask in (None, "causal"):
+        single = af.AttentionModel(d=d, beta=2.0, A=A, V=V[0], mask=mask)
+        stacked = af.AttentionModel(d=d, beta=2.0, A=A[None], V=V[:1], mask=mask)    # (1, d, d)
+        if not applies(backend, single, x):
+            continue
+        np.testing.assert_array_equal(prepare(stacked, x, backend).output(x),
+                                      prepare(single, x, backend).output(x))
+        shared = af.AttentionModel(d=d, beta=2.0, A=A, V=V, mask=mask)               # A for both heads
+        repeated = af.AttentionModel(d=d, beta=2.0, A=np.stack([A, A]), V=V, mask=mask)
+        np.testing.assert_array_equal(prepare(shared, x, backend).output(x),
+                                      prepare(repeated, x, backend).output(x))
+
+
+@pytest.mark.parametrize("normalization", ["sa", "usa"])
+def test_causal_first_token_never_moves_with_v_identity(backend, normalization):
+    # token 0 attends to itself alone: y_0 = sum_h c_h x_0 (SA: c_h = 1), so with x_0 = e_1
+    # every rounding is exact and its velocity is exactly 0; with any V, SA gives y_0 = sum_h V_h x_0
+    rng = np.random.default_rng(7)
+    for d in (2, 3, 8):
+        x = af.sphere.uniform(50, d, seed=d)
+        x[0] = np.eye(d)[1]
+        for H in (1, 2):
+            model = af.AttentionModel(d=d, beta=5.0, A=rng.standard_normal((H, d, d)), mask="causal",
+                                      normalization=normalization)
+            if not applies(backend, model, x):
+                continue
+            v = prepare(model, x, backend).velocity(x)
+            assert np.all(v[0] == 0.0) and np.abs(v[1:]).max() > 0.01
+            if normalization == "sa":
+                V = rng.standard_normal((H, d, d))
+                y = prepare(model.replace(V=V), x, backend).output(x)
+                np.testing.assert_allclose(y[0], V.sum(axis=0) @ x[0], rtol=0, atol=8 * EPS64 * H * d)
+
+
+@pytest.mark.parametrize("normalization", ["sa", "usa"])
+def test_causal_output_ignores_later_tokens_bit_for_bit(backend, normalization):
+    # the output of token i depends on x_0..x_i only: perturb the tokens after i, rows <= i
+    # keep every bit (n = 1000 spans two default row blocks of the dense evaluators)
+    d, n = 3, 1000
+    rng = np.random.default_rng(8)
+    model = af.AttentionModel(d=d, beta=4.0, A=rng.standard_normal((2, d, d)),
+                              V=rng.standard_normal((2, d, d)), mask="causal", normalization=normalization)
+    x = af.sphere.uniform(n, d, seed=9)
+    if not applies(backend, model, x):
+        pytest.skip(f"{backend} does not apply to a causal model")
+    ev = prepare(model, x, backend)
+    y = ev.output(x)
+    for i in (0, 100, 600, n - 2):
+        z = x.copy()
+        z[i + 1:] = af.sphere.uniform(n - i - 1, d, seed=i)
+        yz = ev.output(z)
+        np.testing.assert_array_equal(yz[:i + 1], y[:i + 1])
+        assert np.abs(yz[i + 1:] - y[i + 1:]).max() > 1e-3            # the later rows did change
+
+
+def test_causal_blocks_change_rounding_only(backend):
+    if backend not in ("dense", "torch"):
+        pytest.skip(f"{backend} has no block option")
+    model = af.AttentionModel.random(3, 9.0, seed=1).replace(mask="causal")
+    x = af.sphere.uniform(301, 3, seed=1)
+    ref, size = naive_heads(model, x)
+    for block in (1, 7, 64, 301, 1000):
+        y = prepare(model, x, backend, {"block": block}).output(x)
+        assert np.abs(y - ref).max() / size <= 32 * EPS64 * heads_scale(model, x), block
+
+
+def test_log_beta_is_the_numeric_beta_of_the_token_count(backend):
+    gamma = 1.5
+    for d, n in ((2, 300), (3, 7), (3, 1)):
+        x = af.sphere.uniform(n, d, seed=n)
+        for mask in (None, "causal"):
+            logm = af.AttentionModel(d=d, beta="log", gamma=gamma, mask=mask)
+            numeric = af.AttentionModel(d=d, beta=gamma * math.log(n), mask=mask)
+            assert get_backend(backend).applies(logm, x) == get_backend(backend).applies(numeric, x)
+            assert choose(logm, x).name == choose(numeric, x).name
+            if not applies(backend, numeric, x):
+                with pytest.raises(ValueError, match="does not apply"):
+                    prepare(logm, x, backend)
+                continue
+            ev = prepare(logm, x, backend)
+            assert ev.model == numeric and ev.tokens == n
+            np.testing.assert_array_equal(ev.output(x), prepare(numeric, x, backend).output(x))
+            np.testing.assert_array_equal(af.velocity(logm, x, backend=backend),
+                                          af.velocity(numeric, x, backend=backend))
+            np.testing.assert_array_equal(af.attention_output(logm, x, backend=backend),
+                                          af.attention_output(numeric, x, backend=backend))
+            other = af.sphere.uniform(n + 1, d, seed=0)
+            with pytest.raises(ValueError, match=r"has \d+ tokens, but this evaluator resolved beta=\"log\""):
+                ev.output(other)
+
+
+def test_spectral_refuses_masks_and_heads():
+    x = af.sphere.uniform(5000, 2, seed=0)
+    full = af.AttentionModel(d=2, beta=1.0)
+    assert choose(full, x).name == "spectral"                        # where spectral is the fastest ...
+    causal = full.replace(mask="causal")
+    assert choose(causal, x).name != "spectral"                      # ... auto does not take it for a mask
+    with pytest.raises(ValueError, match=r"backend='spectral': does not apply.*mask 'causal'.*"
+                                         r"it needs one head with A = V = I, no mask"):
+        prepare(causal, x, "spectral")
+    heads = af.AttentionModel(d=2, beta=1.0, A=np.stack([np.eye(2)] * 2), V=np.stack([np.eye(2)] * 2))
+    assert choose(heads, x).name != "spectral"
+    with pytest.raises(ValueError, match=r"does not apply.*the model has 2 heads"):
+        prepare(heads, x, "spectral")
+    ref, size = naive_heads(heads, x[:300])                          # the heads add: 2 y
+    assert np.abs(af.attention_output(heads, x[:300]) - ref).max() / size <= 32 * EPS64 * 2
+
+
+def test_energy_refuses_heads_and_masks():
+    x = af.sphere.uniform(20, 3, seed=0)
+    rng = np.random.default_rng(0)
+    heads = af.AttentionModel(d=3, beta=1.0, A=rng.standard_normal((2, 3, 3)))
+    for fn in (af.observables.energy, af.observables.log_energy):
+        with pytest.raises(ValueError, match=r"has 2 heads.*defined for one head.*Fix: .*model.head\(h\)"):
+            fn(heads, x)
+        with pytest.raises(ValueError, match=r"mask 'causal'.*full attention.*Fix: .*replace\(mask=None\)"):
+            fn(af.AttentionModel(d=3, beta=1.0, mask="causal"), x)
+    assert af.observables.energy(heads.head(1), x) > 0

@@ -26,8 +26,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "attention_output": ("attnflow.backends", "attention_output"),
     **{name: (f"attnflow.{name}", None) for name in (
         "analysis", "backends", "config", "densities", "experiments", "fields", "health", "integrate", "io",
-        "manifolds", "meanfield", "observables", "plot", "solve", "sphere", "sweep", "theory", "transport",
-        "validation")},
+        "manifolds", "meanfield", "observables", "plot", "real", "solve", "sphere", "sweep", "theory",
+        "transport", "validation")},
 }
 
 __all__ = ["AttentionModel", "Solution", "__version__", "random_matrices", *sorted(_LAZY)]

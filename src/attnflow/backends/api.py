@@ -9,6 +9,13 @@ for d, torch tensors on the device); the returned :class:`Evaluator` then maps s
 
 ``velocity(model, x)`` and ``attention_output(model, x)`` validate the points and prepare an
 evaluator for a single call (``af.velocity`` and ``af.attention_output``).
+
+Variants (docs/theory/numerics.md#heads-and-the-causal-mask): with H heads, y_i is the sum over
+heads of y_i^(h) = sum_j w^(h)_ij V_h x_j, w^(h) from e^{beta <A_h x_i, x_j>}; under the causal
+mask token i sums over j <= i (SA normalized over j <= i; USA divided by N, the total token
+count). A model with ``beta="log"`` is resolved for the token count n = x.shape[-2] of the state
+(``model.for_tokens(n)``, beta_n = gamma log n) by every function here; its evaluator then
+accepts states of n tokens only.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 from ..model import AttentionModel
 from ..sphere import tangent_project
 from ..validation import check_points, fail, instance
-from .registry import choose
+from .registry import choose, for_tokens
 
 __all__ = ["Evaluator", "attention_output", "prepare", "resolve_backend", "velocity"]
 
@@ -35,14 +42,16 @@ class Evaluator:
     Attributes
     ----------
     name : the backend's registry name (what ``backend="auto"`` chose).
-    model : the AttentionModel.
+    model : the AttentionModel it evaluates (with a numeric beta: ``beta="log"`` resolved).
     dtype : float64 or float32; the dtype of the states it accepts and of its results.
     options : the backend options it was prepared with (read-only).
+    tokens : None (any n), or the token count n that ``beta="log"`` was resolved for.
 
     Methods ``output(x)`` and ``velocity(x)`` take x of shape (n, d) or (B, n, d) in ``dtype``
-    (any n, any batch; points off the sphere are evaluated as the backend extends the field,
-    as the stages of a Runge-Kutta step need) and return an array of the same shape and dtype.
-    They check only the shape and dtype, so that repeated calls cost the evaluation alone.
+    (any n, or n = ``tokens``; any batch; points off the sphere are evaluated as the backend
+    extends the field, as the stages of a Runge-Kutta step need) and return an array of the
+    same shape and dtype. They check only the shape and dtype, so that repeated calls cost the
+    evaluation alone.
     """
 
     name: str
@@ -50,6 +59,7 @@ class Evaluator:
     dtype: np.dtype
     options: Mapping[str, Any]
     _output: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    tokens: int | None = None
 
     def output(self, x: np.ndarray) -> np.ndarray:
         """The unprojected attention output y (same shape and dtype as ``x``)."""
@@ -59,6 +69,10 @@ class Evaluator:
             raise fail("x", x, f"is not an (n, {d}) or (B, n, {d}) {self.dtype} array, which this "
                        f"evaluator was prepared for", "pass such an array, or prepare an evaluator "
                        "with an example state of this shape and dtype")
+        if self.tokens is not None and x.shape[-2] != self.tokens:
+            raise fail("x", x, f"has {x.shape[-2]} tokens, but this evaluator resolved beta=\"log\" for "
+                       f"n={self.tokens} (beta_n = gamma log n = {self.model.beta:g})",
+                       f"prepare an evaluator with an example state of {x.shape[-2]} tokens")
         return self._output(x)
 
     def velocity(self, x: np.ndarray) -> np.ndarray:
@@ -78,6 +92,8 @@ def _points(model: AttentionModel, x: Any, normalize: bool) -> np.ndarray:
 
 def _prepare(model: AttentionModel, x: np.ndarray, backend: str, options: Any) -> Evaluator:
     """prepare() for a model and an example state that are already validated."""
+    tokens = int(x.shape[-2]) if isinstance(model.beta, str) else None
+    model = for_tokens(model, x)
     chosen = choose(model, x, backend)
     if options is None:
         options = {}
@@ -90,7 +106,7 @@ def _prepare(model: AttentionModel, x: np.ndarray, backend: str, options: Any) -
         raise fail("options", options, f"has {unknown[0]!r}, which is not an option of the "
                    f"{chosen.name} backend{how}", known)
     output = chosen.prepare(model, x.dtype, **options)
-    return Evaluator(chosen.name, model, x.dtype, MappingProxyType(dict(options)), output)
+    return Evaluator(chosen.name, model, x.dtype, MappingProxyType(dict(options)), output, tokens)
 
 
 def prepare(model: AttentionModel, x: Any, backend: str = "auto",
@@ -99,7 +115,7 @@ def prepare(model: AttentionModel, x: Any, backend: str = "auto",
 
     Parameters
     ----------
-    model : AttentionModel
+    model : AttentionModel (any heads, mask; ``beta="log"`` is resolved for x's token count)
     x : an example state, (n, d) or (B, n, d) points on S^{d-1}; its dtype (float32, else
         float64) is the evaluator's, and with the model its shape decides ``backend="auto"``.
     backend : "auto" (the fastest exact backend for this case) or a name from :func:`backends`.
@@ -142,14 +158,14 @@ class _Resolved:
     """What ``resolve_backend`` returns: ``.name`` and ``.output(model, x)`` for any x dtype."""
 
     name: str
-    _evaluators: dict[tuple[int, np.dtype], Evaluator] = field(default_factory=dict, repr=False)
+    _evaluators: dict[tuple, tuple[AttentionModel, Evaluator]] = field(default_factory=dict, repr=False)
 
     def output(self, model: AttentionModel, x: np.ndarray) -> np.ndarray:
-        key = (id(model), x.dtype)
-        ev = self._evaluators.get(key)
-        if ev is None or ev.model is not model:         # prepared once per model and dtype
-            ev = self._evaluators[key] = _prepare(model, x, self.name, None)
-        return ev.output(x)
+        key = (id(model), x.dtype, x.shape[-2] if isinstance(model.beta, str) else None)
+        seen = self._evaluators.get(key)
+        if seen is None or seen[0] is not model:     # prepared once per model and dtype (and n for "log")
+            seen = self._evaluators[key] = (model, _prepare(model, x, self.name, None))
+        return seen[1].output(x)
 
 
 def resolve_backend(model: AttentionModel, x: np.ndarray, backend: str = "auto") -> _Resolved:

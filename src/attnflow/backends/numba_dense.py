@@ -73,7 +73,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..model import AttentionModel
-from .numerics import combine, exact_sums, row_shift, underflow_threshold
+from .numerics import checked_usa, combine, exact_sums, head_matrices, row_shift, underflow_threshold
 
 __all__ = ["AUTO_MAX_D", "AUTO_MIN_N", "FUSED_MAX_D", "applies", "exp_nonpositive", "faster", "kernel",
            "prepare"]
@@ -155,20 +155,27 @@ def exp_nonpositive(x) -> np.ndarray:
 # -- the kernels ---------------------------------------------------------------------------
 # Small d: one fused loop over j, generated per d with one scalar accumulator per coordinate (LLVM
 # keeps the 2 d + 1 vectors in registers and vectorizes the loop, 8 tokens per AVX-512 instruction).
+# The heads are a loop around it (one parallel region for all of them); under the causal mask the loop
+# over j stops at i, and the rows are visited in the order 0, n-1, 1, n-2, ... so that every thread's
+# contiguous share of the rows holds as many long rows as short ones.
 _FUSED = """
 def kernel(xs, vs, a, m, num, den):
     n = xs.shape[1]
+    rows = a.shape[2]
 {unpack}
-    for i in prange(a.shape[1]):
+    for t in prange(rows):
+        i = {row}
+        for h in range(a.shape[0]):
+{unpack_v}
 {load}
-        mi = m[i]
-        sd = 0.0
+            mi = m[h, i]
+            sd = 0.0
 {zero}
-        for j in range(n):
-            w = _exp({score} - mi)
-            sd += w
+            for j in range({bound}):
+                w = _exp({score} - mi)
+                sd += w
 {accumulate}
-        den[i] = sd
+            den[h, i] = sd
 {store}
 """
 
@@ -179,88 +186,105 @@ _CHUNK = 512
 _ROWS = 16
 
 
-@njit(parallel=True, fastmath={"contract", "reassoc"}, error_model="numpy", boundscheck=False)
-def _chunked(xs, vs, a, m, num, den):                # pragma: no cover - compiled
-    """Any d: per chunk of tokens, the scores (one pass per coordinate), exp, then the d + 1 sums."""
-    d, n = xs.shape
-    rows = a.shape[1]
-    for task in prange((rows + _ROWS - 1) // _ROWS):
-        buf = np.empty(_CHUNK)
-        acc = np.empty(d)
-        for i in range(task * _ROWS, min(rows, task * _ROWS + _ROWS)):
-            mi = m[i]
-            sd = 0.0
-            acc[:] = 0.0
-            for j0 in range(0, n, _CHUNK):
-                nj = min(n - j0, _CHUNK)
-                a0 = a[0, i]
-                x0 = xs[0, j0:j0 + nj]
-                for jj in range(nj):
-                    buf[jj] = a0 * x0[jj] - mi
-                for k in range(1, d):
-                    ak = a[k, i]
-                    xk = xs[k, j0:j0 + nj]
-                    for jj in range(nj):
-                        buf[jj] += ak * xk[jj]
-                td = 0.0
-                for jj in range(nj):
-                    w = _exp(buf[jj])
-                    buf[jj] = w
-                    td += w
-                sd += td
-                for k in range(d):
-                    vk = vs[k, j0:j0 + nj]
-                    t = 0.0
-                    for jj in range(nj):
-                        t += buf[jj] * vk[jj]
-                    acc[k] += t
-            den[i] = sd
-            for k in range(d):
-                num[k, i] = acc[k]
+def _chunked(causal: bool):
+    """The kernel for any d, compiled per mask (``causal`` is a compile-time constant of the closure):
+    per chunk of tokens, the scores (one pass per coordinate), exp, then the d + 1 sums."""
+    @njit(parallel=True, fastmath={"contract", "reassoc"}, error_model="numpy", boundscheck=False)
+    def chunked(xs, vs, a, m, num, den):             # pragma: no cover - compiled
+        d, n = xs.shape
+        heads, rows = a.shape[0], a.shape[2]
+        tasks = (rows + _ROWS - 1) // _ROWS
+        for t in prange(tasks):
+            # under the mask, tasks in the order 0, T-1, 1, T-2, ...: balanced threads
+            task = (t // 2 if t % 2 == 0 else tasks - 1 - t // 2) if causal else t
+            buf = np.empty(_CHUNK)
+            acc = np.empty(d)
+            for i in range(task * _ROWS, min(rows, task * _ROWS + _ROWS)):
+                end = i + 1 if causal else n
+                for h in range(heads):
+                    mi = m[h, i]
+                    sd = 0.0
+                    acc[:] = 0.0
+                    for j0 in range(0, end, _CHUNK):
+                        nj = min(end - j0, _CHUNK)
+                        a0 = a[h, 0, i]
+                        x0 = xs[0, j0:j0 + nj]
+                        for jj in range(nj):
+                            buf[jj] = a0 * x0[jj] - mi
+                        for k in range(1, d):
+                            ak = a[h, k, i]
+                            xk = xs[k, j0:j0 + nj]
+                            for jj in range(nj):
+                                buf[jj] += ak * xk[jj]
+                        td = 0.0
+                        for jj in range(nj):
+                            w = _exp(buf[jj])
+                            buf[jj] = w
+                            td += w
+                        sd += td
+                        for k in range(d):
+                            vk = vs[h, k, j0:j0 + nj]
+                            t2 = 0.0
+                            for jj in range(nj):
+                                t2 += buf[jj] * vk[jj]
+                            acc[k] += t2
+                    den[h, i] = sd
+                    for k in range(d):
+                        num[h, k, i] = acc[k]
+
+    return chunked
 
 
-_KERNELS: dict[int, object] = {}
+_KERNELS: dict[tuple[int, bool], object] = {}
 _LOCK = threading.Lock()
 
 
-def _source(d: int) -> str:
+def _source(d: int, causal: bool) -> str:
     ks = range(d)
     return _FUSED.format(
-        unpack="\n".join(f"    x{k} = xs[{k}]\n    v{k} = vs[{k}]" for k in ks),
-        load="\n".join(f"        a{k} = a[{k}, i]" for k in ks),
-        zero="\n".join(f"        s{k} = 0.0" for k in ks),
+        unpack="\n".join(f"    x{k} = xs[{k}]" for k in ks),
+        row="t // 2 if t % 2 == 0 else rows - 1 - t // 2" if causal else "t",
+        unpack_v="\n".join(f"            v{k} = vs[h, {k}]" for k in ks),
+        load="\n".join(f"            a{k} = a[h, {k}, i]" for k in ks),
+        zero="\n".join(f"            s{k} = 0.0" for k in ks),
+        bound="i + 1" if causal else "n",
         score=" + ".join(f"a{k} * x{k}[j]" for k in ks),
-        accumulate="\n".join(f"            s{k} += w * v{k}[j]" for k in ks),
-        store="\n".join(f"        num[{k}, i] = s{k}" for k in ks),
+        accumulate="\n".join(f"                s{k} += w * v{k}[j]" for k in ks),
+        store="\n".join(f"            num[h, {k}, i] = s{k}" for k in ks),
     )
 
 
-def kernel(d: int):
-    """The kernel for dimension d: generated and compiled on first use, then kept in memory.
+def kernel(d: int, causal: bool = False):
+    """The kernel for dimension d (and the causal mask): generated and compiled on first use, then kept.
 
-    ``kernel(d)(xs, vs, a, m, num, den)`` with xs = x^T and vs = (x V^T)^T of shape (d, N),
-    a = beta (x A^T)^T of shape (d, R) and the shifts m (R,) writes num (d, R) and den (R,)
-    for the R rows of ``a`` against all N tokens (float64, C-contiguous arrays).
+    ``kernel(d, causal)(xs, vs, a, m, num, den)`` with xs = x^T of shape (d, N), and per head h
+    vs[h] = (x V_h^T)^T (H, d, N), a[h] = beta (x A_h^T)^T (H, d, R) and the shifts m (H, R),
+    writes num (H, d, R) and den (H, R) for the R rows of ``a`` against the tokens j < N (all of
+    them, or j <= i under the mask, where the rows must be the N tokens); float64, C-contiguous.
+    For d > ``FUSED_MAX_D`` it is the chunked kernel (one for every such d).
     """
-    d = int(d)
-    if d > FUSED_MAX_D:
-        return _chunked
-    fn = _KERNELS.get(d)
+    d, causal = int(d), bool(causal)
+    key = (d if d <= FUSED_MAX_D else 0, causal)
+    fn = _KERNELS.get(key)
     if fn is None:
         with _LOCK:
-            fn = _KERNELS.get(d)
+            fn = _KERNELS.get(key)
             if fn is None:
-                namespace = {"prange": prange, "_exp": _exp}
-                exec(compile(_source(d), f"<attnflow.backends.numba_dense kernel d={d}>", "exec"), namespace)
-                fn = njit(parallel=True, fastmath={"contract", "reassoc"}, error_model="numpy",
-                          boundscheck=False)(namespace["kernel"])
-                _KERNELS[d] = fn
+                if d > FUSED_MAX_D:
+                    fn = _chunked(causal)
+                else:
+                    namespace = {"prange": prange, "_exp": _exp}
+                    name = f"<attnflow.backends.numba_dense kernel d={d}{' causal' if causal else ''}>"
+                    exec(compile(_source(d, causal), name, "exec"), namespace)
+                    fn = njit(parallel=True, fastmath={"contract", "reassoc"}, error_model="numpy",
+                              boundscheck=False)(namespace["kernel"])
+                _KERNELS[key] = fn
     return fn
 
 
 # -- the evaluator --------------------------------------------------------------------------
 def applies(model: AttentionModel, x: np.ndarray | None = None) -> bool:
-    """Whether this backend can evaluate ``model`` (any finite beta, any d, any n)."""
+    """Whether this backend can evaluate ``model`` (any finite beta, any d, n, heads, mask)."""
     return math.isfinite(model.beta)
 
 
@@ -272,15 +296,18 @@ def faster(model: AttentionModel, x: np.ndarray) -> bool:
 def prepare(model: AttentionModel, dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
     """The fused-kernel evaluator of ``model``: a function x -> y, y in ``dtype`` (float64 or float32).
 
-    Compiles the kernel for ``model.d`` now (about 1 s the first time per d in a process), so
-    that the calls that follow only evaluate. The sums always run in float64.
+    Picks the kernel for (``model.d``, causal mask or not) and compiles it now (about 1 s the
+    first time per pair in a process), so that the calls that follow only evaluate; the heads
+    are a loop inside it, so any H uses the same compiled kernel. The sums always run in float64.
     """
-    fn = kernel(model.d)
+    causal = model.mask == "causal"
+    fn = kernel(model.d, causal)
     if not fn.signatures:                                    # compile here, not in the first call
         with _LOCK:
-            z = np.zeros((model.d, 1))
-            fn(z, z, z, np.zeros(1), np.empty((model.d, 1)), np.empty(1))
-    return _Numba(model=model, dtype=np.dtype(dtype), fn=fn)
+            z = np.zeros((1, model.d, 1))
+            fn(z[0], z, z, np.zeros((1, 1)), np.empty((1, model.d, 1)), np.empty((1, 1)))
+    return _Numba(model=model, dtype=np.dtype(dtype), fn=fn, heads=head_matrices(model, np.float64),
+                  causal=causal)
 
 
 @dataclass(frozen=True, eq=False)
@@ -288,6 +315,8 @@ class _Numba:
     model: AttentionModel
     dtype: np.dtype
     fn: Callable
+    heads: tuple[tuple[np.ndarray | None, np.ndarray | None], ...]     # (A_h, V_h) in float64
+    causal: bool
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Attention output of ``x`` (n, d) or (B, n, d), member by member."""
@@ -296,19 +325,34 @@ class _Numba:
         model = self.model
         x = np.ascontiguousarray(x, dtype=np.float64)
         n, d = x.shape
+        H = len(self.heads)
         beta = float(model.beta)
-        xa = x if model.A is None else x @ model.A.T           # rows A x_i
-        xv = x if model.V is None else x @ model.V.T           # rows V x_j
-        shift = row_shift(xa, beta)                             # m_i >= every score of row i
-        a = np.ascontiguousarray(beta * xa.T)
+        xa = np.empty((H, n, d))
+        xv = np.empty((H, n, d))
+        for h, (A, V) in enumerate(self.heads):
+            xa[h] = x if A is None else x @ A.T               # rows A_h x_i
+            xv[h] = x if V is None else x @ V.T               # rows V_h x_j
+        shift = row_shift(xa, beta)                           # (H, n): m_i >= every score of row i
+        a = np.ascontiguousarray((beta * xa).transpose(0, 2, 1))
         xs = np.ascontiguousarray(x.T)
-        vs = np.ascontiguousarray(xv.T)
-        num = np.empty((d, n))
-        den = np.empty(n)
+        vs = np.ascontiguousarray(xv.transpose(0, 2, 1))
+        num = np.empty((H, d, n))
+        den = np.empty((H, n))
         with _LOCK:
             self.fn(xs, vs, a, shift, num, den)
-        num = np.ascontiguousarray(num.T)
-        low = np.flatnonzero(~(den >= underflow_threshold(np.float64)))    # also catches NaN
-        if low.size:                                             # exact max for rows that underflowed
-            num[low], den[low], shift[low] = exact_sums(xa[low], xs, xv, beta)
-        return combine(num, den, shift, n, model.beta, model.normalization, self.dtype)
+        # one head: combined in the output dtype as before; several: in float64, summed, cast once
+        work = self.dtype if H == 1 else np.dtype(np.float64)
+        y = None
+        for h in range(H):
+            nh, dh, mh = np.ascontiguousarray(num[h].T), den[h], shift[h]
+            low = np.flatnonzero(~(dh >= underflow_threshold(np.float64)))    # also catches NaN
+            if low.size:                                      # exact max for rows that underflowed
+                nh[low], dh[low], mh[low] = exact_sums(xa[h, low], xs, xv[h], beta,
+                                                       low if self.causal else None)
+            yh = combine(nh, dh, mh, n, model.beta, model.normalization, work)
+            y = yh if y is None else y + yh
+        if H == 1:
+            return y
+        if model.normalization == "usa":
+            return checked_usa(y, shift, model.beta, self.dtype)
+        return y.astype(self.dtype, copy=False)

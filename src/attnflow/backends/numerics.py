@@ -4,6 +4,16 @@ Token i's attention output is, with scores s_ij = beta <A x_i, x_j> [GLPR, eqs. 
 
     SA:  y_i = sum_j e^{s_ij} V x_j / sum_k e^{s_ik},      USA: y_i = (1/N) sum_j e^{s_ij} V x_j.
 
+Variants of the model (docs/theory/numerics.md#heads-and-the-causal-mask), the same in every
+evaluator:
+
+- **heads** (:func:`head_matrices`): with H heads (A_h, V_h), y_i = sum_h y_i^(h), each head's
+  y^(h) the formula above with its own A_h, V_h (its own shift, fallback and USA scaling), the
+  heads added in the order h = 0..H-1. One head is the single-head model, bit for bit;
+- **causal mask**: row i sums over j <= i only (SA: normalized over j <= i, so the first token
+  attends only to itself; USA: the masked sum still divided by N, the total token count, our
+  convention). The fallback below takes the row maximum over j <= i (``upto``).
+
 Evaluators sum shifted weights w_ij = e^{s_ij - m_i}, num_i = sum_j w_ij V x_j, den_i = sum_j w_ij:
 
 - **bound shift** (:func:`row_shift`): since |x_j| = 1, Cauchy-Schwarz gives s_ij <= m_i :=
@@ -30,8 +40,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["combine", "exact_sums", "exact_weights", "row_shift", "scale_usa", "underflow_threshold",
-           "usa_overflow"]
+__all__ = ["checked_usa", "combine", "exact_sums", "exact_weights", "head_matrices", "row_shift", "scale_usa",
+           "underflow_threshold", "usa_overflow"]
+
+
+def head_matrices(model: Any, dtype: Any) -> tuple[tuple[np.ndarray | None, np.ndarray | None], ...]:
+    """(A_h, V_h) of every head h = 0..H-1 of an AttentionModel, cast to ``dtype`` (None: identity)."""
+    def cast(m: np.ndarray | None) -> np.ndarray | None:
+        return None if m is None else m.astype(dtype)
+
+    if model.heads == 1:
+        return ((cast(model.A), cast(model.V)),)
+    return tuple((cast(head.A), cast(head.V)) for head in map(model.head, range(model.heads)))
 
 
 def row_shift(xa: Any, beta: float, xp: ModuleType = np) -> Any:
@@ -55,30 +75,39 @@ def underflow_threshold(dtype: Any) -> float:
     return float(info.tiny / info.eps)
 
 
-def exact_weights(xa: Any, xt: Any, beta: float, xp: ModuleType = np) -> tuple[Any, Any]:
+def exact_weights(xa: Any, xt: Any, beta: float, xp: ModuleType = np, upto: Any = None
+                  ) -> tuple[Any, Any]:
     """Weights shifted by the exact row maximum: w_ij = e^{s_ij - max_k s_ik}, and the maxima.
 
     Parameters
     ----------
     xa : (r, d) rows A x_i of the rows to recompute.
     xt : (d, n) the tokens x_j as columns.
+    upto : None (full attention) or (r,) integer array (tensor for torch) of the rows' token
+        indices i under the causal mask: then w_ij = 0 for j > i and the maximum is over j <= i
+        (every row must have i < n).
 
     Returns
     -------
     w : (r, n), every row with a weight 1 (so den_i >= 1, no underflow).
-    m : (r,) the exact row maxima of beta <A x_i, x_j>.
+    m : (r,) the exact row maxima of beta <A x_i, x_j> (over j <= i under the mask).
     """
     s = beta * (xa @ xt)
+    if upto is not None:
+        cols = xp.arange(s.shape[-1])
+        if xp is not np:
+            cols = cols.to(s.device)
+        s = xp.where(cols[None, :] > upto[:, None], -math.inf, s)
     m = xp.amax(s, -1)
     return xp.exp(s - m[..., None]), m
 
 
-def exact_sums(xa: np.ndarray, xt: np.ndarray, xv: np.ndarray, beta: float
+def exact_sums(xa: np.ndarray, xt: np.ndarray, xv: np.ndarray, beta: float, upto: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """num (r, d), den (r,) and the shift m (r,) of rows ``xa`` summed with their exact maxima.
 
     NumPy only; rows are taken in chunks of about 2^20 weights, so memory stays O(n) per row.
-    ``xv`` (n, d) holds the rows V x_j.
+    ``xv`` (n, d) holds the rows V x_j; ``upto`` as in :func:`exact_weights` (causal mask).
     """
     r, n = xa.shape[0], xt.shape[1]
     num = np.empty((r, xv.shape[1]), dtype=xv.dtype)
@@ -87,7 +116,7 @@ def exact_sums(xa: np.ndarray, xt: np.ndarray, xv: np.ndarray, beta: float
     chunk = max(1, (1 << 20) // max(n, 1))
     for i0 in range(0, r, chunk):
         i1 = min(r, i0 + chunk)
-        w, m[i0:i1] = exact_weights(xa[i0:i1], xt, beta)
+        w, m[i0:i1] = exact_weights(xa[i0:i1], xt, beta, np, None if upto is None else upto[i0:i1])
         num[i0:i1] = w @ xv
         den[i0:i1] = w.sum(-1)
     return num, den, m
@@ -117,7 +146,18 @@ def scale_usa(num: Any, m: Any, n: int, beta: float, dtype: Any, xp: ModuleType 
     with np.errstate(over="ignore", invalid="ignore"):
         half = xp.exp(m / 2)[..., None]
         y = (num / n) * half * half
-        if xp is np:
+    return checked_usa(y, m, beta, dtype, xp)
+
+
+def checked_usa(y: Any, m: Any, beta: float, dtype: Any, xp: ModuleType = np) -> Any:
+    """A USA output ``y`` in ``dtype`` (NumPy arrays cast), or FloatingPointError if it is not finite.
+
+    ``m`` holds the shifts that entered it (their maximum is the exponent the error names).
+    Also the check of a sum over heads, each of them finite, and of a float64 result cast to
+    a float32 output.
+    """
+    if xp is np:
+        with np.errstate(over="ignore", invalid="ignore"):
             y = y.astype(dtype, copy=False)
     if not bool(xp.isfinite(y).all()):
         raise usa_overflow(beta, float(xp.amax(m)), dtype)

@@ -72,6 +72,10 @@ dtype. The computation always runs in float64; float32 input gives float32 outpu
 Batched input (B, n, d) is evaluated member by member. :func:`prepare` computes the
 coefficients, the order and the S^2 recurrence tables once per model.
 
+Variants. One head and full attention only: a causal mask or several heads make ``supports``
+False (``reason`` says which), so ``backend="auto"`` never picks this backend for them and
+``backend="spectral"`` is an error naming the cause.
+
 Automatic selection. ``supports`` (A = V = I, d in (2, 3), order within the range) decides whether
 ``backend="spectral"`` may be asked for, at any n; ``faster`` decides whether ``backend="auto"``
 prefers it over the dense evaluator: n >= ``_CROSSOVER[d]`` * (number of harmonics) + offset,
@@ -91,7 +95,7 @@ from ..model import AttentionModel
 from ..validation import fail, integer
 from .numerics import exact_sums, scale_usa
 
-__all__ = ["MAX_ORDER", "faster", "harmonic_count", "order", "prepare", "supports"]
+__all__ = ["MAX_ORDER", "faster", "harmonic_count", "order", "prepare", "reason", "supports"]
 
 #: relative size of the first omitted term of the expansion
 _TRUNCATION = 1e-18
@@ -108,11 +112,30 @@ MAX_ORDER = {2: 1 << 14, 3: 1 << 9}
 def supports(model: AttentionModel, x: np.ndarray | None = None) -> bool:
     """Whether this backend can evaluate ``model`` exactly (any number of tokens).
 
-    It needs A = V = I, d in (2, 3) and a beta whose expansion fits ``MAX_ORDER`` (answered
-    at once for any beta, however large).
+    It needs one head with A = V = I, full attention (no mask), d in (2, 3) and a beta whose
+    expansion fits ``MAX_ORDER`` (answered at once for any beta, however large).
     """
-    return bool(model.identity and model.d in (2, 3) and math.isfinite(model.beta)
-                and _coefficients(model.d, float(model.beta)) is not None)
+    return not reason(model, x)
+
+
+def reason(model: AttentionModel, x: np.ndarray | None = None) -> str:
+    """Why this backend does not apply to ``model`` ("" when it applies), for the registry's error.
+
+    The expansion sums the zonal kernel e^{beta <x_i, x_j>} over all tokens: a causal mask
+    (a different set of tokens per row) or several heads (several kernels) break it.
+    """
+    if model.mask is not None:
+        return f"the model has the mask {model.mask!r}, and the expansion sums over all tokens"
+    if model.heads != 1:
+        return f"the model has {model.heads} heads"
+    if not model.identity:
+        return "A and V are not both the identity"
+    if model.d not in (2, 3):
+        return f"d={model.d} is not 2 or 3"
+    if not (math.isfinite(model.beta) and _coefficients(model.d, float(model.beta)) is not None):
+        return (f"beta={model.beta:g} needs an expansion beyond MAX_ORDER={MAX_ORDER[model.d]} "
+                f"on S^{model.d - 1}")
+    return ""
 
 
 def faster(model: AttentionModel, x: np.ndarray) -> bool:
@@ -212,10 +235,11 @@ def prepare(model: AttentionModel, dtype: np.dtype, *, block: int | None = None
     block : rows per block of the work arrays (the result does not depend on it beyond
         rounding); default about 2^20 float64 numbers per work array.
     """
-    if not supports(model):
-        raise fail("model", model, "is not supported by the spectral backend, which needs A = V = I, "
-                   f"d in (2, 3) and a truncation order <= {MAX_ORDER.get(model.d, 0)}",
-                   "use backend='dense' (or 'auto')")
+    why = reason(model)
+    if why:
+        raise fail("model", model, f"is not supported by the spectral backend: {why}; it needs one head "
+                   f"with A = V = I, no mask, d in (2, 3) and a truncation order <= "
+                   f"{MAX_ORDER.get(model.d, 0)}", "use backend='dense' (or 'auto')")
     if block is not None:
         block = integer("block", block, 1, fix="pass a positive number of rows per block, or omit it")
     coef = _checked_coefficients(model.d, model.beta)

@@ -10,6 +10,11 @@ with batched matrix products, one row block of every batch member at a time. Per
 fused product beta <A x_i, x_j> - m_i, an in-place exp, and one product with [V x_j, 1] that
 yields the weighted sum and the row sum.
 
+Variants, as in :mod:`attnflow.backends.dense`: H heads are summed block by block (each head's
+output as above, one head bit for bit the single-head model); under the causal mask a block of
+rows i0..i1 multiplies only the columns j < i1 and its trailing (b, b) triangle j > i is zeroed
+after the exp (``masked_fill_``), so the masked evaluation forms no N x N array either.
+
 Installation. PyTorch is an optional dependency and nothing in the core imports it (this
 module imports torch only when a function here is called)::
 
@@ -39,7 +44,7 @@ import numpy as np
 
 from ..model import AttentionModel
 from ..validation import fail, integer
-from .numerics import combine, exact_weights, row_shift, underflow_threshold
+from .numerics import checked_usa, combine, exact_weights, head_matrices, row_shift, underflow_threshold
 
 __all__ = ["available", "cuda_available", "default_device", "prepare"]
 
@@ -118,10 +123,11 @@ def prepare(model: AttentionModel, dtype: np.dtype, *, device: Any = None, block
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
 
     def matrix(a: np.ndarray | None) -> Any:
-        return None if a is None else torch.tensor(np.array(a, dtype=dtype), dtype=tdtype, device=dev)
+        return None if a is None else torch.tensor(a, dtype=tdtype, device=dev)
 
     return _Torch(model=model, dtype=dtype, tdtype=tdtype, device=dev, block=block,
-                  A=matrix(model.A), V=matrix(model.V), beta=float(dtype.type(model.beta)))
+                  heads=tuple((matrix(A), matrix(V)) for A, V in head_matrices(model, dtype)),
+                  beta=float(dtype.type(model.beta)), causal=model.mask == "causal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,9 +137,9 @@ class _Torch:
     tdtype: Any
     device: Any
     block: int | None
-    A: Any
-    V: Any
+    heads: tuple[tuple[Any, Any], ...]              # (A_h, V_h) tensors on the device, None: identity
     beta: float                                     # beta rounded to the working precision
+    causal: bool
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Attention output of the NumPy array ``x`` (n, d) or (B, n, d), same shape, ``dtype``."""
@@ -149,37 +155,57 @@ class _Torch:
         """The blocked sum on a (B, n, d) tensor; returns a (B, n, d) tensor."""
         import torch
 
-        model, beta = self.model, self.beta
+        model = self.model
         B, n, _ = x.shape
-        xa = x if self.A is None else x @ self.A.T     # rows A x_i
-        xv = x if self.V is None else x @ self.V.T     # rows V x_j
-        shift = row_shift(xa, beta, torch)             # (B, n), m_i >= every score
+        heads = []
+        for A, V in self.heads:
+            xa = x if A is None else x @ A.T           # rows A_h x_i
+            xv = x if V is None else x @ V.T           # rows V_h x_j
+            # [V x_j, 1]: one product per block gives the weighted sum and the row sum together
+            xv1 = torch.cat([xv, torch.ones_like(xv[..., :1])], dim=-1)    # (B, n, d + 1)
+            heads.append((xa, xv, xv1, row_shift(xa, self.beta, torch)))   # (B, n) shifts m_i
         if self.block is None:                         # weights per block, over all batch members
             entries = _BLOCK_ENTRIES_CUDA if x.device.type == "cuda" else _BLOCK_ENTRIES
             b = int(max(1, min(n, entries // (B * n))))
         else:
             b = min(n, self.block)
+        upper = torch.ones((b, b), dtype=torch.bool, device=x.device).triu(1) if self.causal else None
         out = torch.empty_like(x)
-        tiny = underflow_threshold(self.dtype)
         xT = x.transpose(1, 2)                         # (B, d, n)
-        # [V x_j, 1]: one product per block gives the weighted sum and the row sum together
-        xv1 = torch.cat([xv, torch.ones_like(xv[..., :1])], dim=-1)    # (B, n, d + 1)
-        d = x.shape[-1]
         for i0 in range(0, n, b):
             i1 = min(n, i0 + b)
-            m = shift[:, i0:i1]
-            # beta <A x_i, x_j> - m_i for the block, in one fused product
-            s = torch.baddbmm(-m[..., None], xa[:, i0:i1], xT, alpha=beta)   # (B, b, n)
-            s.exp_()
-            nd = torch.bmm(s, xv1)                     # (B, b, d + 1)
-            num, den = nd[..., :d], nd[..., d]
-            low = den < tiny
-            if bool(low.any()):                        # exact max for rows that underflowed
-                m = m.clone()
-                for k in torch.nonzero(low.any(dim=-1)).flatten().tolist():    # batch members
-                    rows = torch.nonzero(low[k]).flatten()
-                    w, m[k, rows] = exact_weights(xa[k, i0 + rows], xT[k], beta, torch)
-                    num[k, rows] = w @ xv[k]
-                    den[k, rows] = w.sum(-1)
-            out[:, i0:i1] = combine(num, den, m, n, model.beta, model.normalization, self.dtype, torch)
+            for h, (xa, xv, xv1, shift) in enumerate(heads):
+                y = self._block(xa, xv, xv1, shift, xT, i0, i1, upper)
+                if h == 0:
+                    out[:, i0:i1] = y
+                else:
+                    out[:, i0:i1] += y
+        if len(heads) > 1 and model.normalization == "usa":
+            out = checked_usa(out, torch.stack([shift for *_, shift in heads]), model.beta, self.dtype, torch)
         return out
+
+    def _block(self, xa: Any, xv: Any, xv1: Any, shift: Any, xT: Any, i0: int, i1: int, upper: Any) -> Any:
+        """One head's output for the rows i0..i1 of every member (columns j < i1 under the mask)."""
+        import torch
+
+        model, beta = self.model, self.beta
+        n, d = xT.shape[2], xT.shape[1]
+        cols = n if upper is None else i1
+        m = shift[:, i0:i1]
+        # beta <A x_i, x_j> - m_i for the block, in one fused product
+        s = torch.baddbmm(-m[..., None], xa[:, i0:i1], xT[..., :cols], alpha=beta)   # (B, b, cols)
+        s.exp_()
+        if upper is not None:                          # the block's own triangle j > i
+            s[..., i0:i1].masked_fill_(upper[:i1 - i0, :i1 - i0], 0.0)
+        nd = torch.bmm(s, xv1[:, :cols])               # (B, b, d + 1)
+        num, den = nd[..., :d], nd[..., d]
+        low = den < underflow_threshold(self.dtype)
+        if bool(low.any()):                            # exact max for rows that underflowed
+            m = m.clone()
+            for k in torch.nonzero(low.any(dim=-1)).flatten().tolist():    # batch members
+                rows = torch.nonzero(low[k]).flatten()
+                w, m[k, rows] = exact_weights(xa[k, i0 + rows], xT[k, :, :cols], beta, torch,
+                                              None if upper is None else i0 + rows)
+                num[k, rows] = w @ xv[k, :cols]
+                den[k, rows] = w.sum(-1)
+        return combine(num, den, m, n, model.beta, model.normalization, self.dtype, torch)

@@ -1,4 +1,4 @@
-"""The ``attnflow`` command line (typer): simulate, plot, animate, demo, predict, reproduce, sweep,
+"""The ``attnflow`` command line (typer): simulate, plot, animate, demo, predict, reproduce, real, sweep,
 plot-sweep, bench, version.
 
 Commands are thin: the run format lives in :mod:`attnflow.config`, figures in
@@ -9,14 +9,14 @@ See ``docs/cli.md``.
 
 from __future__ import annotations
 
-from . import papers, runs, sweeps, tools  # noqa: F401 - importing a module registers its commands
+from . import papers, real, runs, sweeps, tools  # noqa: F401 - importing a module registers its commands
 from .app import app
 
 __all__ = ["COMMANDS", "app", "main"]
 
 #: the commands in the order of ``attnflow --help``
-COMMANDS = ("simulate", "plot", "animate", "demo", "predict", "reproduce", "sweep", "plot-sweep", "bench",
-            "version")
+COMMANDS = ("simulate", "plot", "animate", "demo", "predict", "reproduce", "real", "sweep", "plot-sweep",
+            "bench", "version")
 app.registered_commands.sort(key=lambda c: COMMANDS.index(c.name or c.callback.__name__.replace("_", "-")))
 
 

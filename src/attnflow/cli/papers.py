@@ -78,6 +78,7 @@ def reproduce(
     import importlib
 
     from ..experiments import EXPERIMENTS, run_experiment
+    from ..real.weights import MissingExtraError
 
     if list_:
         for key, mod in EXPERIMENTS.items():
@@ -91,7 +92,7 @@ def reproduce(
     for key in names:
         try:
             report = run_experiment(key, out / key, quick=quick)
-        except ValueError as exc:
+        except (ValueError, MissingExtraError) as exc:
             abort(escape(str(exc)))
         failed |= any(c.passed is False for c in report.claims)
         console.print(f"[bold]{key}[/]: {report.summary} ({report.wall_time:.1f} s) -> "

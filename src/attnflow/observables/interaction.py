@@ -68,8 +68,11 @@ def energy(model: AttentionModel, x, *, block: int | None = None) -> float | np.
     ------
     FloatingPointError
         If |E| exceeds the float64 range (about e^709.78); :func:`log_energy` returns log E.
+    ValueError
+        For a model with several heads or a causal mask: E is defined for one head with full
+        attention (evaluate it per head, ``model.head(h)``, without the mask).
     """
-    model = model_arg(model)
+    model = _one_head_full_attention(model_arg(model))
     x = points(x, model.d)
     block = block_rows(block)
     return per_item(lambda xb: _energy_one(model, xb, block), x)
@@ -86,9 +89,10 @@ def log_energy(model: AttentionModel, x, *, block: int | None = None) -> float |
     Raises
     ------
     ValueError
-        For beta == 0, where E is the limit form E_0 (of any sign): use :func:`energy`.
+        For beta == 0, where E is the limit form E_0 (of any sign): use :func:`energy`; for
+        several heads or a causal mask, as :func:`energy`.
     """
-    model = model_arg(model)
+    model = _one_head_full_attention(model_arg(model))
     x = points(x, model.d)
     block = block_rows(block)
     if model.beta == 0:
@@ -96,6 +100,19 @@ def log_energy(model: AttentionModel, x, *, block: int | None = None) -> float |
                    "<A m, m>/2 (any sign) and has no logarithm in general",
                    "use energy(model, x), which is finite at beta=0")
     return per_item(lambda xb: _log_abs_energy(model, xb, block), x)
+
+
+def _one_head_full_attention(model: AttentionModel) -> AttentionModel:
+    """``model`` if it has one head and no mask; else the ValueError naming why and the fix."""
+    if model.heads != 1:
+        raise fail("model", model, f"has {model.heads} heads, and the interaction energy "
+                   "E = (1/(2 beta N^2)) sum_ij e^{beta <A x_i, x_j>} is defined for one head",
+                   "evaluate it per head, with model.head(h) for h in range(model.heads)")
+    if model.mask is not None:
+        raise fail("model", model, f"has the mask {model.mask!r}, and the interaction energy is "
+                   "defined for full attention (the masked flow is not its gradient flow)",
+                   "evaluate the energy of the unmasked model, model.replace(mask=None)")
+    return model
 
 
 def _energy_one(model: AttentionModel, x: np.ndarray, block: int | None) -> float:
