@@ -402,7 +402,7 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
 
 #: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
 FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
-    "bruno2024": [("kmax_vs_beta.png", (900, 360)),              # (10, 4) x 90
+    "bruno2024": [("kmax_vs_beta.png", (1260, 360)),             # (14, 4) x 90
                   ("mode_amplitudes.png", (720, 450)),           # attnflow.plot (8, 5) x 90
                   ("particles_clusters.png", (480, 480)),        # attnflow.plot (6, 6) x 80
                   ("pde_kymograph.png", (720, 360)),             # attnflow.plot (9, 4.5) x 80

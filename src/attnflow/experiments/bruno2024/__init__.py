@@ -147,6 +147,8 @@ def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[s
         s = study[f"d{d}"]
         for key in ("betas", "theory", "pde", "particles", "pde_err", "particles_err"):
             report.data[f"kmax_d{d}_{key}"] = s[key]
+    report.data["gamma_k_pde_d2"] = study["gamma_k_pde_d2"]
+    report.data["gamma_k_particles_d2"] = study["gamma_k_particles_d2"]
     report.data["iid_N"] = np.array([r["N"] for r in runs])
     report.data["iid_seed"] = np.array([r["seed"] for r in runs])
     report.data["iid_t_lin"] = tl

@@ -124,7 +124,8 @@ def kmax_study(cfg: Config) -> dict[str, Any]:
     Returns ``{"d2": ..., "d3": ...}`` (betas, theory, pde, particles (-1: not run), pde_err,
     particles_err = |fitted gamma_kmax / gamma_kmax - 1|, particles_N) and the fitted rates of
     k_max at beta = BETA (``rate_pde_d2``, ``rate_particles_d2``, ``rate_pde_d3``, ...), and of the
-    same runs with SA on S^1 (``rate_sa_pde_d2``, ``rate_sa_particles_d2``).
+    same runs with SA on S^1 (``rate_sa_pde_d2``, ``rate_sa_particles_d2``); the fitted rates of all
+    modes 1..K at beta = BETA on S^1 (``gamma_k_pde_d2``, ``gamma_k_particles_d2``).
     """
     out: dict[str, Any] = {}
     km = theory.k_max(BETA, 2)
@@ -150,6 +151,8 @@ def kmax_study(cfg: Config) -> dict[str, Any]:
                 part_err.append(np.nan)
                 sizes.append(0)
             if beta == BETA:
+                if d == 2:                               # every mode's rate, for the gamma_k figure
+                    out["gamma_k_pde_d2"], out["gamma_k_particles_d2"] = r, rp
                 out[f"rate_pde_d{d}"] = float(r[km - 1])
                 out[f"rate_particles_d{d}"] = float(rp[km - 1]) if rp is not None else np.nan
         out[f"d{d}"] = {"betas": np.asarray(betas, float), "theory": np.asarray(theo),
