@@ -25,13 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fields import Field
-from ..manifolds import Sphere
 from ..model import AttentionModel
 from ..observables import clusters
 from ..schemes import directions
 from ..solve import ConstantStep, SaveAt, solve
-from ..sphere import tangent_project
 from ..validation import integer
 from . import forward
 from .analysis import THRESHOLDS, effective_beta, pair_cosines
@@ -49,32 +46,16 @@ TARGETS = ("x + attn(x)", "LN1(x + attn(x))", "layer output")
 CLUSTER_TOL = 1e-2
 
 
-class _HeadSum(Field):
-    """The multi-head field as the sum of one-head evaluators (until the backends evaluate stacks)."""
-
-    def __init__(self, model: AttentionModel, x: np.ndarray):
-        from ..backends import prepare
-
-        self.manifold = Sphere(model.d)
-        self._ev = [prepare(model.head(h), x) for h in range(model.heads)]
-
-    def output(self, t: float, y: np.ndarray) -> np.ndarray:
-        return sum(e.output(y) for e in self._ev)
-
-    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        return tangent_project(y, self.output(t, y))
-
-
 def attention_output(model: AttentionModel, x: np.ndarray) -> np.ndarray:
     """The attnflow attention output y_i = sum_h sum_j w^h_ij V_h x_j of ``model`` at states x that
     need not be unit vectors (the real tokens; the evaluator extends the field off the sphere)."""
-    return _HeadSum(model, directions(x)).output(0.0, np.ascontiguousarray(x, dtype=np.float64))
+    return model.field(directions(x)).output(0.0, np.ascontiguousarray(x, dtype=np.float64))
 
 
 def flow(model: AttentionModel, theta: np.ndarray, t1: float, dt: float, method: str = "rk4",
          save_at: np.ndarray | None = None) -> np.ndarray:
     """The states of the attnflow flow of ``model`` from ``theta`` at ``save_at`` (default [0, t1])."""
-    field = model.field(theta) if model.heads == 1 else _HeadSum(model, theta)
+    field = model.field(theta)
     ts = SaveAt(None if save_at is None else np.asarray(save_at, dtype=np.float64))
     return solve(field, np.array(theta), 0.0, t1, solver=method, stepsize=ConstantStep(dt), saveat=ts).ys
 
