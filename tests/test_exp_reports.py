@@ -48,6 +48,20 @@ from attnflow.theory import long_context_cosine
 
 #: experiment -> [(start of the claim, quick-mode verdict)], in the order of the rows
 VERDICTS: dict[str, list[tuple[str, str]]] = {
+    "causal2024": [
+        ("the first token never moves (causal SA, V = I, any A)", "pass"),
+        ("token 2's cosine c = <x_1, x_2> solves dc/dt", "pass"),
+        ("closed-form time causal_pair_time(c(0), c(t))", "pass"),
+        ("every token converges to the first token's direction x_1(0) (Theorem 4.1)", "pass"),
+        ("token 2: 1 - <x_1, x_2> ~ K e^(-t), rate 1", "pass"),
+        ("every later token inherits rate 1", "pass"),
+        ("expected number of strong Renyi centres", "pass"),
+        ("expected number of Renyi centres at jamming", "pass"),
+        ("[KPR] Lemma 5.1 (c = 4, eps = 0.1)", "pass"),
+        ("every strong centre (delta = 0.5) is meta-stable", "pass"),
+        ("the meta-stable clusters at t = 10 number between the strong and the Renyi centres", "pass"),
+        ("the mean number of meta-stable clusters lies between", "pass"),
+    ],
     "bruno2024": [
         ("k_max = argmax_k gamma_k against beta, d = 2: PDE (betas [1, 3, 5, 7, 12])", "pass"),
         ("k_max = argmax_k gamma_k against beta, d = 2: particles (betas [1, 3, 5, 7, 12])", "pass"),
@@ -268,6 +282,19 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
 
 #: experiment -> [(start of the claim, "measured" or "predicted", value, relative tolerance)]
 VALUES: dict[str, list[tuple[str, str, float, float]]] = {
+    "causal2024": [
+        ("the first token never moves", "measured", 1.1102230246251565e-16, 1e-12),
+        ("token 2's cosine c = <x_1, x_2> solves dc/dt", "measured", 0.7886391216360658, 1e-9),
+        ("token 2: 1 - <x_1, x_2> ~ K e^(-t), rate 1", "measured", 1.0000000037914571, 1e-9),
+        ("every later token inherits rate 1", "measured", 0.9961515966003852, 1e-9),
+        ("expected number of strong Renyi centres", "predicted",                   # p = delta/pi
+         (1 - (1 - 0.5 / math.pi) ** 200) / (0.5 / math.pi), 1e-12),
+        ("expected number of strong Renyi centres", "measured", 6.3, 1e-12),         # a mean of counts
+        ("expected number of Renyi centres at jamming", "measured", 9.19, 1e-12),
+        ("[KPR] Lemma 5.1", "measured", 3.178272930171033e-05, 1e-6),
+        ("every strong centre (delta = 0.5) is meta-stable", "measured", 0.0006655063180298627, 1e-7),
+        ("the mean number of meta-stable clusters", "measured", 9.0, 1e-12),
+    ],
     "bruno2024": [
         ("growth rate of the leading mode k_max = 3 is gamma_max, d = 2, pde", "measured",
          18.596069666410987, 1e-7),
@@ -402,6 +429,8 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
 
 #: experiment -> [(figure file, (width, height) in pixels = figsize x dpi)], in the order of the report
 FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
+    "causal2024": [("causal_first_token.png", (990, 360)),          # (11, 4) x 90
+                   ("causal_renyi_centres.png", (1170, 405))],     # (13, 4.5) x 90
     "bruno2024": [("kmax_vs_beta.png", (1260, 360)),             # (14, 4) x 90
                   ("mode_amplitudes.png", (720, 450)),           # attnflow.plot (8, 5) x 90
                   ("particles_clusters.png", (480, 480)),        # attnflow.plot (6, 6) x 80
@@ -441,6 +470,7 @@ NO_FOIL: dict[str, list[str]] = {
     "normalization2025": [""],
     "longcontext2025": [""],
     "minilm": [""],
+    "causal2024": [""],
 }
 
 
