@@ -22,7 +22,7 @@ EXPERIMENTS: dict[str, str] = {}
 
 def _register() -> None:
     for name in ("bruno2024", "chen2025", "lowtemp2025", "glpr2023", "normalization2025", "longcontext2025",
-                 "minilm", "noise2026"):
+                 "minilm", "causal2024", "noise2026"):
         spec = importlib.util.find_spec(f"{__name__}.{name}")
         if spec is not None:
             EXPERIMENTS[name] = f"{__name__}.{name}"

@@ -15,6 +15,14 @@ Row constructors (the one implementation each experiment uses):
 - :func:`check`: a claim whose verdict the experiment computes itself (categorical or
   compound conditions), with the prediction and the measurement in words.
 
+Every row can carry a **foil**: a deliberately perturbed prediction (a plausible wrong theory:
+the neighbouring mode's rate, the other normalization, a transposed matrix, ...) and the
+verdict the same measurement gets against it (``foil_passed``). :func:`compare`,
+:func:`at_least` and :func:`at_most` compute that verdict by their own rule from the stored
+measurement; :func:`check` rows pass the verdict their rule gives for the foil. A row that
+passes against its foil cannot tell the prediction from the foil; :func:`refuted` re-evaluates
+a numeric row against its foil from the stored values (the test of every quick run uses it).
+
 A NaN or infinite measurement gives "not measured" in every constructor but :func:`check`.
 :func:`read_rows` parses the table of a written ``report.md`` back into its cells, which equal
 :meth:`Claim.cells` of the rows that wrote it.
@@ -45,6 +53,7 @@ __all__ = [
     "compare",
     "format_floats",
     "read_rows",
+    "refuted",
     "start",
 ]
 
@@ -62,6 +71,12 @@ class Claim:
     passed : the verdict; None when nothing could be measured.
     parameters : the run's parameters, in words.
     note : anything a reader needs (why a claim fails, what was not found in the paper).
+    kind : the constructor's rule: "compare", "at_least", "at_most" or "check".
+    strict : at_least only: the inequality is strict.
+    foil : the deliberately perturbed prediction (a number, or words for check rows), or None.
+    foil_passed : the verdict of the same measurement against the foil (None: no foil, or
+        nothing measured).
+    foil_note : what the foil stands for (which wrong theory).
     """
 
     claim: str
@@ -73,6 +88,11 @@ class Claim:
     parameters: str
     relative: bool = False
     note: str = ""
+    kind: str = "check"
+    strict: bool = False
+    foil: Any = None
+    foil_passed: bool | None = None
+    foil_note: str = ""
 
     @property
     def verdict(self) -> str:
@@ -90,54 +110,102 @@ class Claim:
                 f"**{self.verdict}**", _fmt(self.parameters)]
 
 
+def _compare_error(p: float, m: float, relative: bool) -> float:
+    return abs(m - p) / abs(p) if relative and p != 0 else abs(m - p)
+
+
 def compare(claim: str, predicted, measured, tolerance: float, parameters: str, *,
-            relative: bool = False, note: str = "") -> Claim:
-    """A numeric claim: error = |measured - predicted| (divided by |predicted| if relative)."""
+            relative: bool = False, note: str = "", foil: float | None = None, foil_note: str = "") -> Claim:
+    """A numeric claim: error = |measured - predicted| (divided by |predicted| if relative).
+
+    ``foil``: a perturbed prediction; ``foil_passed`` is the verdict of the same rule with
+    ``foil`` in place of ``predicted`` (relative errors divided by |foil|).
+    """
+    extra = {"kind": "compare", "foil": None if foil is None else float(foil), "foil_note": foil_note}
     try:
         p, m = float(predicted), float(measured)
     except (TypeError, ValueError):
-        return Claim(claim, predicted, measured, None, tolerance, None, parameters, relative, note)
+        return Claim(claim, predicted, measured, None, tolerance, None, parameters, relative, note, **extra)
     if not (math.isfinite(p) and math.isfinite(m)):
         return Claim(claim, p, m, None, tolerance, None, parameters, relative,
-                     (note + " " if note else "") + "measurement not finite")
-    err = abs(m - p) / abs(p) if relative and p != 0 else abs(m - p)
-    return Claim(claim, p, m, err, tolerance, err <= tolerance, parameters, relative, note)
+                     (note + " " if note else "") + "measurement not finite", **extra)
+    err = _compare_error(p, m, relative)
+    foil_passed = None if foil is None else bool(_compare_error(float(foil), m, relative) <= tolerance)
+    return Claim(claim, p, m, err, tolerance, err <= tolerance, parameters, relative, note,
+                 foil_passed=foil_passed, **extra)
+
+
+def _holds(kind: str, bound: float, measured: float, strict: bool) -> bool:
+    if kind == "at_most":
+        return bool(measured <= bound)
+    return bool(measured > bound if strict else measured >= bound)
 
 
 def at_least(claim: str, bound: float, measured: float, parameters: str, *, strict: bool = False,
-             note: str = "") -> Claim:
+             note: str = "", foil: float | None = None, foil_note: str = "") -> Claim:
     """An inequality row: measured >= bound (measured > bound with ``strict``).
 
     predicted = ">= bound" (or "> bound"), error = max(0, bound - measured), tolerance 0; a
-    non-finite measurement gives "not measured".
+    non-finite measurement gives "not measured". ``foil``: a perturbed bound, judged by the
+    same inequality.
     """
     sign = ">" if strict else ">="
+    extra = {"kind": "at_least", "strict": strict, "foil": None if foil is None else float(foil),
+             "foil_note": foil_note}
     if not math.isfinite(measured):
-        return Claim(claim, f"{sign} {bound:.4g}", measured, None, 0.0, None, parameters, note=note)
-    passed = measured > bound if strict else measured >= bound
-    return Claim(claim, f"{sign} {bound:.4g}", float(measured), max(0.0, bound - measured), 0.0, bool(passed),
-                 parameters, note=note)
+        return Claim(claim, f"{sign} {bound:.4g}", measured, None, 0.0, None, parameters, note=note, **extra)
+    foil_passed = None if foil is None else _holds("at_least", float(foil), measured, strict)
+    return Claim(claim, f"{sign} {bound:.4g}", float(measured), max(0.0, bound - measured), 0.0,
+                 _holds("at_least", bound, measured, strict), parameters, note=note, foil_passed=foil_passed,
+                 **extra)
 
 
-def at_most(claim: str, bound: float, measured: float, parameters: str, *, note: str = "") -> Claim:
+def at_most(claim: str, bound: float, measured: float, parameters: str, *, note: str = "",
+            foil: float | None = None, foil_note: str = "") -> Claim:
     """An inequality row: measured <= bound (error = max(0, measured - bound), tolerance 0).
 
-    A non-finite measurement gives "not measured".
+    A non-finite measurement gives "not measured". ``foil``: a perturbed bound, judged by the
+    same inequality.
     """
+    extra = {"kind": "at_most", "foil": None if foil is None else float(foil), "foil_note": foil_note}
     if not math.isfinite(measured):
-        return Claim(claim, f"<= {bound:.4g}", measured, None, 0.0, None, parameters, note=note)
+        return Claim(claim, f"<= {bound:.4g}", measured, None, 0.0, None, parameters, note=note, **extra)
+    foil_passed = None if foil is None else _holds("at_most", float(foil), measured, False)
     return Claim(claim, f"<= {bound:.4g}", float(measured), max(0.0, measured - bound), 0.0,
-                 bool(measured <= bound), parameters, note=note)
+                 _holds("at_most", bound, measured, False), parameters, note=note, foil_passed=foil_passed,
+                 **extra)
 
 
 def check(claim: str, predicted: Any, measured: Any, passed: bool, parameters: str, *, note: str = "",
-          error: float | None = None, tolerance: float | None = None) -> Claim:
+          error: float | None = None, tolerance: float | None = None, foil: Any = None,
+          foil_passed: bool | None = None, foil_note: str = "") -> Claim:
     """A row whose verdict ``passed`` the experiment computed (categorical or compound conditions).
 
     ``predicted`` and ``measured`` are usually short texts stating the condition and what was
-    seen; ``error`` and ``tolerance`` are shown when one number decides the verdict.
+    seen; ``error`` and ``tolerance`` are shown when one number decides the verdict. ``foil``
+    and ``foil_passed``: a perturbed prediction and the verdict the experiment's rule gives
+    for it (the same rule that gave ``passed``).
     """
-    return Claim(claim, predicted, measured, error, tolerance, bool(passed), parameters, note=note)
+    return Claim(claim, predicted, measured, error, tolerance, bool(passed), parameters, note=note,
+                 foil=foil, foil_passed=None if foil_passed is None else bool(foil_passed),
+                 foil_note=foil_note)
+
+
+def refuted(claim: Claim) -> bool | None:
+    """Whether the stored measurement of a row fails against its foil.
+
+    compare / at_least / at_most rows are re-evaluated here from their stored measurement,
+    tolerance and foil by the constructor's rule; check rows return ``not foil_passed`` as
+    the experiment computed it. None when the row has no foil or nothing was measured.
+    """
+    if claim.foil is None or claim.passed is None:
+        return None
+    if claim.kind == "check":
+        return None if claim.foil_passed is None else not claim.foil_passed
+    m = float(claim.measured)
+    if claim.kind == "compare":
+        return not (_compare_error(float(claim.foil), m, claim.relative) <= claim.tolerance)
+    return not _holds(claim.kind, float(claim.foil), m, claim.strict)
 
 
 def format_floats(values) -> str:
@@ -158,6 +226,12 @@ def _fmt(value) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return str(value).replace("|", "\\|")
+
+
+def _foil_verdict(c: Claim) -> str:
+    if c.passed is None or c.foil_passed is None:
+        return "not measured"
+    return "pass" if c.foil_passed else "fail"
 
 
 @dataclass
@@ -195,6 +269,13 @@ class Report:
         notes = [f"- {c.claim}: {c.note}" for c in self.claims if c.note]
         if notes:
             lines += ["", "## Notes on the rows", "", *notes]
+        foils = [f"- {c.claim}: {_fmt(c.foil)}" + (f" ({c.foil_note})" if c.foil_note else "")
+                 + f" -> **{_foil_verdict(c)}**" for c in self.claims if c.foil is not None]
+        if foils:
+            lines += ["", "## Perturbed predictions", "",
+                      "Each row against a deliberately wrong prediction (its foil), with the verdict the "
+                      "same measurement gets: a row that can tell the theory from the foil fails there.",
+                      "", *foils]
         if self.notes:
             lines += ["", "## Notes", "", *[f"- {n}" for n in self.notes]]
         if self.figures:

@@ -107,12 +107,14 @@ def _definiteness(eigenvalues: np.ndarray) -> str:
 class HeadSpectrum:
     """Spectral facts of one head (the hypotheses of the theorems depend on them).
 
-    a_sym, v_sym : the eigenvalues of (A + A^T)/2 and (V + V^T)/2 on their ranges (2 d_h each,
-        descending; the other d - 2 d_h are 0).
-    v : the eigenvalues of V on its range (d_h of them, complex, by descending real part).
-    m : the eigenvalues of M = V A on its range (d_h, complex, by descending real part).
-    a_norm, v_norm : spectral norms of A and V.
-    a_asym, m_asym : ||X - X^T||_F / ||X||_F for X = A and X = M (0: symmetric).
+    The fields:
+
+    - ``a_sym``, ``v_sym``: the eigenvalues of (A + A^T)/2 and (V + V^T)/2 on their ranges
+      (2 d_h each, descending; the other d - 2 d_h are 0);
+    - ``v``: the eigenvalues of V on its range (d_h of them, complex, by descending real part);
+    - ``m``: the eigenvalues of M = V A on its range (d_h, complex, by descending real part);
+    - ``a_norm``, ``v_norm``: the spectral norms of A and V;
+    - ``a_asym``, ``m_asym``: ||X - X^T||_F / ||X||_F for X = A and X = M (0: symmetric).
     """
 
     a_sym: np.ndarray

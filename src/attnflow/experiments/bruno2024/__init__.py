@@ -15,17 +15,22 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
    (:class:`~attnflow.meanfield.CircleSolver` / :class:`~attnflow.meanfield.ZonalSolver`) from
    the uniform density plus a perturbation of equal size in every mode 1..K, and (b) particles
    started from a lattice (S^1) or a ring lattice (S^2) displaced by the same perturbation.
-2. The fitted rate of the leading mode against gamma_max (PDE, lattices, and iid starts).
-3. USA, beta = 5, iid starts: how often the first clusters number k_max (against a
-   linear-theory Monte Carlo of mode competition, docs/theory/linear-stability.md#mode-competition), and
+2. The fitted rate of the leading mode against gamma_max (PDE, lattices, and iid starts), and
+   with SA against gamma_max / Z_0 (Z_0 = I_0(beta) on S^1).
+3. USA, beta = 5, iid starts: how often k_max is the first mode to reach 0.3 (against a
+   linear-theory Monte Carlo of mode competition, docs/theory/linear-stability.md#mode-competition),
+   the most frequent count of the first clusters (against k_max, with the seed statistics), and
    their angles.
 4. The time the leading amplitude reaches 0.3 and the time the clusters form, against ln N
-   (predicted slope 1 / (2 gamma_max)), N from 10^3 to 10^6 (full mode), and whether the
+   (predicted slope 1 / (2 gamma_max)), N from 10^3 to 10^6 (full mode only), and whether the
    clusters survive (no merge) up to a later time.
 5. Propagation of chaos (:func:`attnflow.experiments.chaos.particles_vs_pde`): the N^{-1/2}
-   level of W_1 between particles and the PDE.
+   scaling of W_1 between particles and the PDE during the linear phase.
 
-``quick=True`` runs a reduced version (~11 s idle); the full mode took 535 s (docs/gallery/bruno2024.md).
+Every passing row carries a foil (a plausible wrong prediction, see
+:mod:`attnflow.experiments.report`).
+
+``quick=True`` runs a reduced version (~21 s of CPU); the full mode took 535 s (docs/gallery/bruno2024.md).
 
 Modules: :mod:`.settings` (constants and run sizes), :mod:`.kmax` (near-uniform runs),
 :mod:`.iid` (iid runs, persistence, the Monte Carlo of mode competition),
@@ -142,6 +147,8 @@ def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[s
         s = study[f"d{d}"]
         for key in ("betas", "theory", "pde", "particles", "pde_err", "particles_err"):
             report.data[f"kmax_d{d}_{key}"] = s[key]
+    report.data["gamma_k_pde_d2"] = study["gamma_k_pde_d2"]
+    report.data["gamma_k_particles_d2"] = study["gamma_k_particles_d2"]
     report.data["iid_N"] = np.array([r["N"] for r in runs])
     report.data["iid_seed"] = np.array([r["seed"] for r in runs])
     report.data["iid_t_lin"] = tl

@@ -56,7 +56,9 @@ def add_claims(report: Report, cfg: Config, study: dict[str, Any]) -> None:
                 predicted=_fmt_list(s["theory"]), measured=_fmt_list(meas), error=float(mism), tolerance=0.0,
                 passed=bool(mism == 0 and ok.any()),
                 parameters=f"USA, {extra}; error = number of betas that differ",
-                note=note))
+                note=note, foil=_fmt_list(s["theory"] + 1),
+                foil_passed=bool(np.all(meas[ok] == s["theory"][ok] + 1) and ok.any()),
+                foil_note="k_max + 1 at every beta (the runner-up mode)"))
 
     # -- 2. growth rate of the leading mode ------------------------------------------------------
     tol_rate = 1e-2
@@ -71,4 +73,23 @@ def add_claims(report: Report, cfg: Config, study: dict[str, Any]) -> None:
                 f"growth rate of the leading mode k_max = {k_d} is gamma_max, d = {d}, {what} "
                 "(near-uniform start)", g_d, study[f"rate_{what}_d{d}"], tol_rate,
                 f"USA, beta = {BETA:g}, same runs as the k_max row", relative=True,
-                note=why if (d, what) == (2, "pde") else ""))
+                note=why if (d, what) == (2, "pde") else "",
+                foil=float(theory.growth_rates(BETA, d, k_d + 1)[k_d + 1]),
+                foil_note=f"gamma of the runner-up mode k_max + 1 = {k_d + 1}"))
+    # -- SA: the same linearization divided by Z_0 = int e^{beta <x, y>} dsigma(y) (= I_0(beta) on S^1) --
+    k2 = theory.k_max(BETA, 2)
+    g_sa = float(theory.growth_rates(BETA, 2, k2, "sa")[k2])
+    g_usa = float(theory.growth_rates(BETA, 2, k2)[k2])
+    z0 = float(np.i0(BETA))
+    for what in ("pde", "particles"):
+        report.add(compare(
+            f"SA: growth rate of the leading mode k_max = {k2} is gamma_max^USA / Z_0 (Z_0 = I_0(beta)), "
+            f"d = 2, {what} (near-uniform start)", g_sa, study[f"rate_sa_{what}_d2"], tol_rate,
+            f"SA, beta = {BETA:g}, the near-uniform starts of the rows above, run for gamma^SA t <= "
+            f"{FIT_SPAN:g}", relative=True,
+            note=(f"[B] treat SA by the same linearization: at the uniform measure the denominator of SA is "
+                  f"the constant Z_0 = I_0({BETA:g}) = {z0:.4g} and its perturbation multiplies "
+                  "P_x int e^(beta<x,y>) y dsigma = 0, so gamma^SA = gamma^USA / Z_0 "
+                  "(theory.growth_rates(..., 'sa')); tolerance as for USA" if what == "pde" else ""),
+            foil=g_usa, foil_note="the USA rate (the denominator forgotten)"))
+

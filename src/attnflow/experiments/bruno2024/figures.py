@@ -69,13 +69,14 @@ def draw(out: Path, cfg: Config, study: dict[str, Any], runs: list[dict[str, Any
 
 
 def _fig_kmax(study: dict[str, Any], path: Path) -> None:
-    """k_max against beta: theory, PDE and particles, d = 2 and 3."""
+    """k_max against beta: theory, PDE and particles, d = 2 and 3; gamma_k against k at beta = BETA
+    (d = 2)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(14, 4), layout="constrained")
+    axes = fig.subplots(1, 3)
     grid = np.geomspace(0.5, 120, 300)
-    for ax, d in zip(axes, (2, 3), strict=True):
+    for ax, d in zip(axes[:2], (2, 3), strict=True):
         s = study[f"d{d}"]
         ax.step(grid, [theory.k_max(b, d) for b in grid], where="post", color="0.3", lw=1.2,
                 label="theory argmax gamma_k")
@@ -87,6 +88,18 @@ def _fig_kmax(study: dict[str, Any], path: Path) -> None:
         ax.set(xscale="log", xlabel="beta", ylabel="k_max", title=f"d = {d} (S^{d - 1}), USA")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    ax = axes[2]
+    rp, rq = study["gamma_k_pde_d2"], study["gamma_k_particles_d2"]
+    k = np.arange(1, rp.size + 1)
+    gamma = theory.growth_rates(BETA, 2, rp.size)[1:]
+    ax.plot(k, gamma, "-", color="0.3", lw=1.2, label="theory k^2 I_k(beta)/beta")
+    ax.plot(k, rp, "o", mfc="none", color="tab:blue", ms=8, label="PDE (fitted)")
+    ax.plot(k, rq, "x", color="tab:red", ms=7, label="lattice particles (fitted)")
+    km = theory.k_max(BETA, 2)
+    ax.axvline(km, color="0.6", ls=":", lw=1)
+    ax.set(xlabel="k", ylabel="gamma_k", title=f"growth rates, d = 2, USA, beta = {BETA:g} (k_max = {km})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.savefig(path, dpi=90)
 
 

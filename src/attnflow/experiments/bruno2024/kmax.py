@@ -39,10 +39,10 @@ def _fitted_rates(t: np.ndarray, amps: np.ndarray) -> np.ndarray:
     return rates
 
 
-def _pde_circle(beta: float, seed: int = 0) -> np.ndarray:
+def _pde_circle(beta: float, seed: int = 0, normalization: str = "usa") -> np.ndarray:
     """Fitted rates of modes 1..K in the S^1 PDE from (1 + eps sum_k cos(k theta + phi_k)) / 2 pi."""
     K = _modes_K(beta, 2)
-    gmax = float(theory.growth_rates(beta, 2, K).max())
+    gmax = float(theory.growth_rates(beta, 2, K, normalization).max())
     T = FIT_SPAN / gmax
     phase = np.random.default_rng(seed).uniform(0, 2 * np.pi, K)
     k = np.arange(1, K + 1)
@@ -51,7 +51,7 @@ def _pde_circle(beta: float, seed: int = 0) -> np.ndarray:
         return (1 + EPS_PDE * np.cos(np.outer(th, k) + phase).sum(axis=1)) / (2 * np.pi)
 
     M = max(128, 2 * math.ceil((3 * K + 3) / 2))
-    sol = CircleSolver(beta, M, "usa", tail_tol=1e-6).solve(rho0, T, np.linspace(0, T, 16))
+    sol = CircleSolver(beta, M, normalization, tail_tol=1e-6).solve(rho0, T, np.linspace(0, T, 16))
     return _fitted_rates(sol.t, np.abs(sol.fourier(K))[:, 1:])
 
 
@@ -102,17 +102,18 @@ def _ring_lattice(n_rings: int, n_az: int, K: int, eps: float, seed: int) -> np.
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def _particles_rates(beta: float, d: int, cfg: Config, seed: int = 0) -> tuple[np.ndarray, int]:
+def _particles_rates(beta: float, d: int, cfg: Config, seed: int = 0, normalization: str = "usa"
+                     ) -> tuple[np.ndarray, int]:
     """Fitted rates of modes 1..K of a perturbed lattice (S^1) or ring lattice (S^2), rk4."""
     K = _modes_K(beta, d) if d == 2 else max(8, theory.k_max(beta, 3) + 4)
-    gmax = float(theory.growth_rates(beta, d, K).max())
+    gmax = float(theory.growth_rates(beta, d, K, normalization).max())
     T = FIT_SPAN / gmax
     if d == 2:
         x0 = sphere.angles_to_points(_circle_lattice(cfg.lattice_n, K, EPS_PARTICLES, seed))
     else:
         n_az = max(K + 1, math.ceil(4.5 * math.sqrt(beta)))   # resolve the kernel's azimuthal width
         x0 = _ring_lattice(cfg.rings, n_az, K, EPS_PARTICLES, seed)
-    model = AttentionModel(d=d, beta=beta, normalization="usa")
+    model = AttentionModel(d=d, beta=beta, normalization=normalization)
     sol = simulate(model, x0, T, T / 30, "rk4", save_at=np.linspace(0, T, 16))
     return _fitted_rates(sol.t, analysis.mode_amplitudes(sol, K)), x0.shape[0]
 
@@ -122,9 +123,14 @@ def kmax_study(cfg: Config) -> dict[str, Any]:
 
     Returns ``{"d2": ..., "d3": ...}`` (betas, theory, pde, particles (-1: not run), pde_err,
     particles_err = |fitted gamma_kmax / gamma_kmax - 1|, particles_N) and the fitted rates of
-    k_max at beta = BETA (``rate_pde_d2``, ``rate_particles_d2``, ``rate_pde_d3``, ...).
+    k_max at beta = BETA (``rate_pde_d2``, ``rate_particles_d2``, ``rate_pde_d3``, ...), and of the
+    same runs with SA on S^1 (``rate_sa_pde_d2``, ``rate_sa_particles_d2``); the fitted rates of all
+    modes 1..K at beta = BETA on S^1 (``gamma_k_pde_d2``, ``gamma_k_particles_d2``).
     """
     out: dict[str, Any] = {}
+    km = theory.k_max(BETA, 2)
+    out["rate_sa_pde_d2"] = float(_pde_circle(BETA, normalization="sa")[km - 1])
+    out["rate_sa_particles_d2"] = float(_particles_rates(BETA, 2, cfg, normalization="sa")[0][km - 1])
     for d, betas in ((2, cfg.betas2), (3, cfg.betas3)):
         theo, pde, part, pde_err, part_err, sizes = [], [], [], [], [], []
         for beta in betas:
@@ -145,6 +151,8 @@ def kmax_study(cfg: Config) -> dict[str, Any]:
                 part_err.append(np.nan)
                 sizes.append(0)
             if beta == BETA:
+                if d == 2:                               # every mode's rate, for the gamma_k figure
+                    out["gamma_k_pde_d2"], out["gamma_k_particles_d2"] = r, rp
                 out[f"rate_pde_d{d}"] = float(r[km - 1])
                 out[f"rate_particles_d{d}"] = float(rp[km - 1]) if rp is not None else np.nan
         out[f"d{d}"] = {"betas": np.asarray(betas, float), "theory": np.asarray(theo),

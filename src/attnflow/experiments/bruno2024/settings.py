@@ -61,6 +61,7 @@ class Config:
     lattice_n: int                      # S^1 lattice size
     rings: int                          # S^2 ring-lattice: number of rings
     Ns: tuple[int, ...]                 # duration study
+    slope_rows: bool                    # the t_lin, t_cl slope rows (quick: standard errors too large)
     seeds: tuple[int, ...]              # seeds per N
     n_cluster: int | None               # N of claim 3 (None: pool the duration runs)
     cluster_seeds: int
@@ -78,7 +79,7 @@ class Config:
 #: quick mode (CI)
 QUICK = Config(
     mode="quick", betas2=(1.0, 3.0, 5.0, 7.0, 12.0), betas3=(2.0, 5.0, 8.0), betas3_particles=(2.0, 5.0, 8.0),
-    lattice_n=1000, rings=150, Ns=(1000, 3000, 10000), seeds=(10, 8, 4), n_cluster=None,
+    lattice_n=1000, rings=150, Ns=(1000, 3000, 10000), slope_rows=False, seeds=(10, 8, 4), n_cluster=None,
     cluster_seeds=0, n_detect=1000, persist_N=3000, persist_seeds=2, t_persist=2.0,
     chaos_Ns=(500, 2000, 8000), chaos_seeds=(0, 1, 2), chaos_M=512, kymo_M=512, pde_samples=8)
 
@@ -86,7 +87,8 @@ QUICK = Config(
 FULL = Config(
     mode="full", betas2=TABLE_BETAS, betas3=TABLE_BETAS,
     betas3_particles=tuple(b for b in TABLE_BETAS if b <= 20), lattice_n=2000, rings=200,
-    Ns=(1000, 10000, 100000, 1000000), seeds=(16, 16, 8, 4), n_cluster=20000, cluster_seeds=24,
+    Ns=(1000, 10000, 100000, 1000000), slope_rows=True, seeds=(16, 16, 8, 4), n_cluster=20000,
+    cluster_seeds=24,
     n_detect=1000, persist_N=20000, persist_seeds=4, t_persist=10.0,
     chaos_Ns=(1000, 4000, 16000, 64000), chaos_seeds=(0, 1, 2, 3), chaos_M=1024, kymo_M=1024,
     pde_samples=24)

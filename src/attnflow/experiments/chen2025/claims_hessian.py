@@ -77,12 +77,18 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
                           f"min over beta of lambda_max N^2 e^-beta = {rel.min():.4g}",
                           bool(rel.min() > 1e-10 and max(grads) < 1e-12), par,
                           note="Prop. 2.1 (d >= 3, any beta > 0: local maxima are Diracs); for d = 2 the "
-                               "same sign is measured, not claimed by the paper"))
+                               "same sign is measured, not claimed by the paper",
+                          foil="a local maximum (top eigenvalue <= 0)",
+                          foil_passed=bool(rel.max() <= 1e-10 and max(grads) < 1e-12),
+                          foil_note="the same eigenvalues judged by the local-maximum rule"))
         else:
             rep.add(check(f"Hessian: {name} is a local maximum", "top eigenvalue <= 0 (0 = rotation)",
                           f"max over beta of lambda_max N^2 e^-beta = {rel.max():.3g}",
                           bool(rel.max() <= 1e-10 and max(grads) < 1e-12), par,
-                          note="the joint rotation of all tokens is an exact zero mode"))
+                          note="the joint rotation of all tokens is an exact zero mode",
+                          foil="unstable (top eigenvalue > 0)",
+                          foil_passed=bool(rel.min() > 1e-10 and max(grads) < 1e-12),
+                          foil_note="the same eigenvalues judged by the instability rule"))
     figures.hessian(res, cfg.hess_betas, out / "chen2025_hessian.png")
     return res
 

@@ -55,12 +55,16 @@ def r2(res: dict, beta: float, path: Path) -> None:
         r = res[key]
         t = r["t"]
         ax = axes[0, j]
+        if "mean_field" in r:
+            mf = r["mean_field"]
+            ax.semilogy(mf["t"], mf["r2"], color="C2", lw=2.5, alpha=0.6,
+                        label="exact mean field (Lagrangian)")
         ax.semilogy(t, r["r2"], color="C0", label=f"particles, beta = {beta:g}")
         ax.semilogy(r["t_pde"], r["r2_pde"], "k:", lw=2, label="PDE (while resolved)")
         ax.semilogy(t, r["r2k"], color="C3", ls="--", label="beta = 0 (Kuramoto)")
         ax.axhline(r["r0"], color="gray", lw=0.8)
-        ax.set(ylabel=r"$R_t^2$", title=f"profile {key}" + (": 0.5 G(0, .05) + 0.5 G(pi, .4)" if key == "A"
-                                                             else ": broad bump at pi - 1e-3"))
+        ax.set(ylabel=r"$R_t^2$", title=f"profile {key}" + (": 0.4 G(0, .05) + 0.6 G(pi, .93)" if key == "A"
+                                                             else ": 0.5 G(0, .05) + 0.5 G(pi - 1e-9, .4)"))
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
         ax = axes[1, j]
@@ -82,8 +86,8 @@ def counterexamples(res: dict, r_inf: float, beta_c: float, path: Path) -> None:
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     axes = fig.subplots(1, 3)
     ax = axes[0]
-    ax.plot(res["atoms_t"], res["atoms_R"], label="7 at e, 3 at -e (exact)")
-    ax.plot(res["atoms_t"], res["atoms_R_pert"], "--", label="perturbed by 1e-6")
+    ax.plot(res["atoms_t"], res["atoms_R"], label="9 at e, 1 at -e (exact)")
+    ax.plot(res["atoms_t"], res["atoms_R_pert"], "--", label="light atom displaced by 1e-9")
     ax.set(xlabel="t", ylabel="R(t)", title="(a) finite particles, USA, beta = 1, d = 2")
     ax.legend(fontsize=7)
     ax = axes[1]

@@ -25,6 +25,7 @@ class Settings:
     # 2. R_t^2
     N_r2: int = 1000
     M_r2: int = 2048
+    r2_cells: int = 400           # Lagrangian atom pairs of profile A's mean field
     # 3. arcs
     arc_cells: int = 400
     arc_betas: tuple = (0.40, 0.45)
@@ -41,6 +42,6 @@ class Settings:
 QUICK = Settings()
 #: full mode (the gallery)
 FULL = Settings(n_mid=800, n_geo=160, lag_t1=50.0, lag_dt=0.05, N2=4000, N3=2000, part_t1=40.0,
-                M_circle=2048, M_zonal=128, N_r2=1000, M_r2=4096, arc_cells=1200,
+                M_circle=2048, M_zonal=128, N_r2=1000, M_r2=4096, r2_cells=800, arc_cells=1200,
                 arc_betas=(0.38, 0.48), arc_bisect=5, arc_particles=1000, pl_configs=40,
                 pl_traj_n=500, hess_betas=(0.1, 1.0, 5.0, 10.0))

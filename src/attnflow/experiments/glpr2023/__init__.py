@@ -36,15 +36,21 @@ Parts (every row is computed from the runs made here):
    code scales them (:func:`reference_matrices`), not as :func:`attnflow.random_matrices` does.
    For the identity the near-orthogonal start in d = 128 is close to equiangular, so the onset
    of clustering is predicted by the equiangular layer map (threshold 1e-3) and the phase
-   boundary at t = 30 by T(beta_c) = 30. For the random cases the rows test the phase-diagram
-   structure: a single cluster at small beta (beta = 0.5), several clusters at t = 30 for
-   beta = 9, and (full mode, 10 betas) a clustering density at t = 30 that decreases with beta
-   (Spearman rank correlation <= -0.8). The paper's own statements about its Figure 5 could not
-   be read.
+   boundary at t = 30 by T(beta_c) = 30 (the survey arXiv 2512.01868 restates GLPR: the
+   transition aligns with the equiangular curve as d grows). For the random cases the rows test
+   the phase-diagram structure: a single cluster at small beta (beta = 0.5) and several clusters
+   at t = 30 for beta = 9, with the spread over matrix draws and initial conditions. The paper's
+   own statements about its random-matrix figure could not be read, so nothing more is claimed
+   (a monotone density in beta, tested in an earlier version, is not GLPR's claim).
+4. Energy (:mod:`.claims_energy`): for V = A symmetric (A = V = I and a random symmetric A = V),
+   E = (1/(2 beta n^2)) sum e^{beta <A x_i, x_j>} increases along USA and SA, at the rate
+   derived from the gradient formula.
+5. V's spectrum (:mod:`.claims_value`): with A = I and a symmetric V, tight clusters follow
+   dx/dt = P_x V x, so the tokens end at +-v_1 and approach it at rate lambda_1 - lambda_2.
 
 Modules: :mod:`.reference` (the reference code's conventions), one ``claims_*`` module per part
-(:mod:`.claims_circle` 1, :mod:`.claims_equiangular` 2, :mod:`.claims_phase` 3) and
-:mod:`.figures`.
+(:mod:`.claims_circle` 1, :mod:`.claims_equiangular` 2, :mod:`.claims_phase` 3,
+:mod:`.claims_energy` 4, :mod:`.claims_value` 5) and :mod:`.figures`.
 """
 
 from __future__ import annotations
@@ -54,9 +60,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ...analysis import blas_threads
 from ..report import Report, start
-from . import claims_circle, claims_equiangular, claims_phase
-from .figures import circle_figure, equiangular_figure, phase_figure
+from . import claims_circle, claims_energy, claims_equiangular, claims_phase, claims_value
+from .figures import circle_figure, energy_value_figure, equiangular_figure, phase_figure
 from .reference import CASES, reference_matrices, reference_step
 
 __all__ = [
@@ -81,7 +88,12 @@ MODES = {
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:
-    """Run the three parts (module docstring); figures go into ``out_dir``."""
+    """Run the five parts (module docstring) with one BLAS thread; figures go into ``out_dir``."""
+    with blas_threads(1):
+        return _run(out_dir, quick)
+
+
+def _run(out_dir: Path, quick: bool) -> Report:
     rep, out = start("glpr2023", TITLE, PAPER, out_dir, quick)
     P = MODES[rep.mode]
     walls: dict[str, float] = {}
@@ -96,18 +108,26 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     t0 = time.perf_counter()
     rm = claims_phase.add_claims(rep, P)
     walls["random matrices"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    energy = claims_energy.add_claims(rep)
+    value = claims_value.add_claims(rep)
+    walls["energy and V's spectrum"] = time.perf_counter() - t0
 
     figs.append(circle_figure(out, circle))
     figs.append(equiangular_figure(out, equi))
     figs.append(phase_figure(out, rm))
+    figs.append(energy_value_figure(out, energy, value))
     rep.figures += figs
     rep.data.update({
         "circle_t": circle["t"], "circle_counts_beta1": circle["counts"][1.0],
         "circle_counts_beta5": circle["counts"][5.0],
         "rm_t": rm["t"], "rm_betas": np.asarray(rm["betas"]),
+        "rm_theory_beta": rm["theory_curve"][0], "rm_theory_T": rm["theory_curve"][1],
         **{f"rm_density_{c}": rm["density"][c] for c in CASES},
         **{f"rm_median_clusters_{c}": rm["count"][c] for c in CASES},
         "equi_times": np.array([[r["T_ode"], r["T_rk4"], r["T_map"], r["T_layer"]] for r in equi["rows"]]),
+        **{f"energy_{k}": v for k, v in energy.items()},
+        **{f"value_{k}": v for k, v in value.items()},
     })
     rep.notes += [
         "GLPR's text (figure captions, Figure 5's statements) could not be read: a short search of the "

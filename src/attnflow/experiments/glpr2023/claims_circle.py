@@ -38,14 +38,20 @@ def add_claims(rep: Report, P: dict) -> dict:
     one = float(np.mean(c1[-1] == 1))
     rep.add(compare("beta = 1 on S^1: the tokens cluster to a single point (fraction of seeds with one "
                     f"cluster at t = {T:g})", 1.0, one, 0.0, f"{par}; clusters: <x_i, x_j> >= 0.999",
-                    note=f"time of the last merge per seed: {format_floats(_last_change(ts, c1))}"))
+                    note=f"time of the last merge per seed: {format_floats(_last_change(ts, c1))}. "
+                         "Tolerance 0: "
+                         "every seed must end in one cluster (beta = 1 is far below the metastable regime: "
+                         "[B]'s k_max(1, d=2) = 1)",
+                    foil=0.0, foil_note="no seed clusters (the large-beta picture)"))
     plateau = (c5[i15:] == c5[i15]).all(axis=0) & (c5[i15] >= 2)
     rep.add(compare("beta = 5 on S^1: metastability: a multi-cluster state (>= 2 clusters) persists "
                     "unchanged from t = 15 to t = 30 (fraction of seeds)", 1.0, float(plateau.mean()), 0.25,
                     f"{par}; clusters: <x_i, x_j> >= 0.999",
                     note=f"cluster counts at t = 15: {c5[i15].tolist()}; at t = 30: {c5[-1].tolist()}. For "
                          "comparison, [B]'s linearization predicts k_max(5, d=2) = 3 first clusters "
-                         "(n -> inf)."))
+                         "(n -> inf). Tolerance 0.25: one seed in four may merge inside the window (the "
+                         "plateaus are saddles, [B]), not more",
+                    foil=0.0, foil_note="no plateau: the small-beta picture (merging into one cluster)"))
     return out
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .reference import CASES, D_RM, N_RM, STEP
 
-__all__ = ["circle_figure", "equiangular_figure", "phase_figure"]
+__all__ = ["circle_figure", "energy_value_figure", "equiangular_figure", "phase_figure"]
 
 
 def circle_figure(out: Path, circle: dict) -> str:
@@ -65,20 +65,83 @@ def equiangular_figure(out: Path, equi: dict) -> str:
     return str(p)
 
 
+def _edges(centres: np.ndarray, lower: float | None = None) -> np.ndarray:
+    """Cell edges around sorted centres (midpoints, the outer ones mirrored), clipped below at ``lower``."""
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    edges = np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
+    if lower is not None:
+        edges[0] = max(edges[0], lower)
+    return edges
+
+
 def phase_figure(out: Path, rm: dict) -> str:
-    """The clustering density over (t, beta) of every case."""
+    """The clustering density over (t, beta) of every case; the identity panel carries the equiangular
+    layer-map time T(beta) (where the density of an equiangular start jumps to 1).
+
+    With 5 betas or more the density is drawn as cells around the grid points (beta >= 0); with fewer,
+    as one curve density(t) per beta (cells would invent a boundary between two betas)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(3.2 * len(CASES), 3.4), layout="constrained")
-    axes = fig.subplots(1, len(CASES), sharey=True)
+    axes = fig.subplots(1, len(CASES), sharey=len(rm["betas"]) >= 5)
     betas = np.asarray(rm["betas"])
     ts = rm["t"]
+    grid, T = rm["theory_curve"]
+    im = None
     for ax, case in zip(axes, CASES, strict=True):
-        im = ax.pcolormesh(ts, betas, rm["density"][case], vmin=0, vmax=1, cmap="RdBu_r", shading="nearest")
-        ax.set(xlabel="t", title=case)
-    axes[0].set_ylabel("beta")
-    fig.colorbar(im, ax=axes, label="P(<x_i,x_j> > 0.999)")
+        if betas.size >= 5:
+            im = ax.pcolormesh(_edges(ts, 0.0), _edges(betas, 0.0), rm["density"][case], vmin=0, vmax=1,
+                               cmap="RdBu_r", shading="flat")
+            if case == "identity":
+                keep = T <= ts[-1]
+                ax.plot(T[keep], grid[keep], "k--", lw=1.2, label="equiangular T(beta)")
+                ax.legend(fontsize=7, loc="upper left")
+            ax.set(xlabel="t", title=case)
+        else:
+            for b, dens in zip(betas, rm["density"][case], strict=True):
+                ax.plot(ts, dens, label=f"beta = {b:g}")
+            if case == "identity":
+                for b in betas:
+                    Tb = float(np.interp(b, grid, T))
+                    if Tb <= ts[-1]:
+                        ax.axvline(Tb, color="k", ls="--", lw=1, label=f"equiangular T({b:g}) = {Tb:.2f}")
+            ax.set(xlabel="t", title=case, ylim=(-0.03, 1.03))
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("beta" if betas.size >= 5 else "P(<x_i,x_j> > 0.999)")
+    if im is not None:
+        fig.colorbar(im, ax=axes, label="P(<x_i,x_j> > 0.999)")
     fig.suptitle(f"d = {D_RM}, n = {N_RM}, SA, layer scheme eta = {STEP:g} (reference-code scaling)")
     p = out / "glpr_phase_diagrams.png"
     fig.savefig(p, dpi=80)
+    return str(p)
+
+
+def energy_value_figure(out: Path, energy: dict, value: dict) -> str:
+    """E(t)/E(0) along the four symmetric runs, and the mean angle of the tokens to +-v_1 and +-v_2 of V
+    with the predicted slope lambda_1 - lambda_2."""
+    from matplotlib.figure import Figure
+
+    from .claims_value import SPECTRUM
+
+    fig = Figure(figsize=(11, 4.0), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    t = energy["t"]
+    for key, style in (("identity_usa", "C0-"), ("identity_sa", "C0--"), ("symmetric_usa", "C3-"),
+                       ("symmetric_sa", "C3--")):
+        ax1.plot(t, energy[key] / energy[key][0], style, label=key.replace("_", ", ").upper()
+                 .replace("IDENTITY", "A = V = I").replace("SYMMETRIC", "A = V = S"))
+    ax1.set(xlabel="t", ylabel="E(t) / E(0)", title="energy along the flow (V = A symmetric): nondecreasing")
+    ax2.semilogy(value["t"], value["angle_v1"], "C0", label="mean angle to +-v_1")
+    ax2.semilogy(value["t"], value["angle_v2"], "C1", label="mean angle to +-v_2")
+    gap = SPECTRUM[0] - SPECTRUM[1]
+    tt = value["t"]
+    k = int(np.argmin(np.abs(value["angle_v1"] - 1e-4)))
+    ax2.semilogy(tt, value["angle_v1"][k] * np.exp(-gap * (tt - tt[k])), "k:", lw=1,
+                 label=f"slope lambda_1 - lambda_2 = {gap:g}")
+    ax2.set(xlabel="t", ylabel="rad", ylim=(1e-12, 3), title=f"SA, A = I, V with spectrum {SPECTRUM}")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    p = out / "glpr_energy_value.png"
+    fig.savefig(p, dpi=90)
     return str(p)

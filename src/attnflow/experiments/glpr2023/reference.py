@@ -71,7 +71,13 @@ def reference_matrices(case: str, d: int, rng: np.random.Generator
 
 
 def case_words(case: str) -> str:
-    """The matrices of a case of :data:`CASES`, in words (for the rows' parameters)."""
-    return {"ginibre": "A = (G1 G2/sqrt(d))^T, V = I", "goe": "A = (G + G^T)/sqrt(2), V = I",
-            "wigner": "symmetric, all entries N(0,1), V = I", "qk": "A = (G1 G2/sqrt(d))^T, V = A/sqrt(d)",
-            "identity": "A = V = I"}[case]
+    """The matrices of a case of :data:`CASES` in both conventions, in words (for the rows' parameters):
+    the reference code's (row tokens, logit x_i^T BF x_j, output rows x_j^T V_ref) and attnflow's
+    (logit <A x_i, x_j>, output V x_j, so A = BF^T and V = V_ref^T)."""
+    return {"ginibre": "code BF = G1 G2/sqrt(d), V_ref = I; attnflow A = BF^T, V = I",
+            "goe": "code BF = (G + G^T)/sqrt(2), V_ref = I; attnflow A = BF, V = I",
+            "wigner": "code BF symmetric, all entries N(0,1) (randomKQ=2), V_ref = I; attnflow A = BF, V = I",
+            "qk": "code BF = G1 G2/sqrt(d), V_ref = BF/sqrt(d) (randomV=2); attnflow A = BF^T, "
+                  "V = V_ref^T = A/sqrt(d) (not V = A^T = Q^T K: on row vectors V_ref = BF/sqrt(d) acts as "
+                  "BF^T/sqrt(d) on columns)",
+            "identity": "A = V = I (both conventions)"}[case]

@@ -3,10 +3,17 @@ and the terminal phase.
 
 - :func:`sa_runs`: the SA runs for each beta, with W_1(mu_t, Pi # mu_0), mean |<x, e_1>| and
   mean |<x, e_2>| over time, the dip of W_1 and the exit time from +-e_2;
-- :func:`add_concentration_claims`: the dip against [L]'s beta-factor, its beta-exponent, and the
-  growth of its time with log beta (group 2);
+- :func:`add_concentration_claims`: the time of the dip against log beta (group 2, full mode);
 - :func:`add_terminal_claims`: the alignment with V's top eigenvector e_1 and the exit time
   against log beta (group 4).
+
+Time scales derived here (heuristic two-phase picture). While the spread of a cluster is wider
+than the Laplace width beta^{-1/2}, the softmax acts as the hardmax and the spread contracts like
+e^{-c t}; the Laplace regime ends when e^{-c t} ~ beta^{-1/2}, at t_dip = ln(beta)/(2 c) + const.
+After it the tokens of a cluster attend to the whole cluster, whose centre drifts under V like
+the linear flow dx/dt = P_x V x: at +-e_2 its e_1-offset grows at g_V = <e_1, V e_1> - <e_2, V e_2>
+from a size ~ beta^{-1/2} (the width at t_dip) to O(1), so the exit time is
+t_dip + ln(beta)/(2 g_V) + const, a slope 1/(2c) + 1/(2 g_V) in ln beta.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from ... import sphere
 from ...analysis import level_crossing, line_fit
 from ...integrate import simulate
 from ...model import AttentionModel
-from ..report import Report, at_least, at_most, compare, format_floats
+from ..report import Report, compare, format_floats
 from .hardmax import distance_to_pushforward, hardmax_flow
 from .setting import Example
 
@@ -58,29 +65,38 @@ def sa_runs(P: dict, ex: Example) -> dict[str, Any]:
             "w_dip": w_dip, "t_dip": t_dip, "t_exit": t_exit, "sa_par": sa_par}
 
 
-def add_concentration_claims(rep: Report, runs: dict[str, Any]) -> None:
-    """Add the rows of group 2 (``runs`` from :func:`sa_runs`) to ``rep``."""
-    betas, w_dip, t_dip, sa_par = runs["betas"], runs["w_dip"], runs["t_dip"], runs["sa_par"]
-    for i, beta in enumerate(betas):
-        bound = math.sqrt(math.log1p(beta) / beta)
-        rep.add(at_most(
-            f"beta = {beta:g}: SA concentrates on Pi # mu_0: "
-            "min_t W_1(mu_t, Pi # mu_0) <= sqrt(log(beta+1)/beta)",
-            bound, float(w_dip[i]), f"{sa_par}; dip at t = {t_dip[i]:g} (log beta = {math.log(beta):.2f})",
-            note="[L]'s bound is sqrt(log(beta+1)/beta) e^{Ct} + e^{-ct} with unknown constants; the row "
-                 "uses the beta-factor with prefactor 1 as the yardstick."))
-    expo_dip = line_fit(np.log(betas), np.log(w_dip)).slope
-    rep.add(at_most(
-        "the concentration sharpens with beta: fitted exponent of min_t W_1(mu_t, Pi # mu_0) in beta < 0",
-        0.0, expo_dip, f"{sa_par}; betas {format_floats(betas)}",
-        note=f"measured dips {np.round(w_dip, 4).tolist()} at t = {t_dip.tolist()}."))
-    rep.add(at_least(
-        "metastable for times of order log beta: the time of the W_1 dip grows with log beta "
-        "(fitted slope > 0)",
-        0.0, line_fit(np.log(betas), t_dip).slope, f"{sa_par}; t_dip = {t_dip.tolist()}", strict=True))
+def dip_time(ts: np.ndarray, w: np.ndarray, level: float = 1.1) -> float:
+    """The time of the dip of ``w``: the midpoint of the interval around its minimum where w <= level x min
+    (interpolated; more stable than the argmin of a flat minimum on a save grid)."""
+    k = int(np.argmin(w))
+    lo = level_crossing(ts[: k + 1], w[: k + 1], level * w[k], "down") if k > 0 else float(ts[0])
+    hi = level_crossing(ts[k:], w[k:], level * w[k], "up") if k < ts.size - 1 else float(ts[-1])
+    return 0.5 * (lo + hi)
 
 
-def add_terminal_claims(rep: Report, runs: dict[str, Any]) -> None:
+def add_concentration_claims(rep: Report, runs: dict[str, Any], c: float) -> None:
+    """Add the row of group 2 (``runs`` from :func:`sa_runs`, ``c`` the zero-temperature rate) to ``rep``."""
+    betas, w_dip, sa_par = runs["betas"], runs["w_dip"], runs["sa_par"]
+    t_dip = np.array([dip_time(runs["ts"], w) for w in runs["W"]])
+    runs["t_dip_fit"] = t_dip
+    fit = line_fit(np.log(betas), t_dip)
+    rep.add(compare(
+        "the concentration lasts until the Laplace regime ends: time of the W_1(mu_t, Pi # mu_0) dip against "
+        "ln beta, slope 1/(2c)", 1 / (2 * c), fit.slope, 0.2,
+        f"{sa_par}; dip times {format_floats(np.round(t_dip, 3))} for betas {format_floats(betas)} (midpoint "
+        "of W_1 <= 1.1 x its minimum)", relative=True,
+        note=(f"derived here: the spread contracts like e^(-ct) until it reaches the Laplace width "
+              "beta^(-1/2). "
+              f"Fitted slope {fit.slope:.3f} +- {fit.stderr:.3f}; dips {np.round(w_dip, 4).tolist()}. "
+              "Tolerance "
+              "20 %: pairs of neighbouring betas give slopes between 0.7 and 1.1, and the dip moves "
+              "with N (a "
+              "trial with N = 500 gave 1.5 on betas 10-50, N = 2000 and 4000 gave 0.9-1.0): the quick mode "
+              "(N = 500) has no such row"),
+        foil=1 / c, foil_note="the spread reaching 1/beta instead of beta^(-1/2), slope 1/c"))
+
+
+def add_terminal_claims(rep: Report, runs: dict[str, Any], ex: Example) -> None:
     """Add the rows of group 4 (``runs`` from :func:`sa_runs`) to ``rep``."""
     ts, betas, m1, t_exit, sa_par = runs["ts"], runs["betas"], runs["m1"], runs["t_exit"], runs["sa_par"]
     for i, beta in enumerate(betas):
@@ -88,11 +104,25 @@ def add_terminal_claims(rep: Report, runs: dict[str, Any]) -> None:
             f"beta = {beta:g}: terminal phase aligns the tokens with V's top eigenvector e_1: "
             "mean abs<x, e_1> -> 1",
             1.0, float(m1[i, -1]), 0.02, f"{sa_par}; measured at t = {ts[-1]:g}",
-            note=f"exit from +-e_2 (mean |<x, e_2>| < 0.5) at t = {t_exit[i]:.2f}"))
+            note=f"exit from +-e_2 (mean |<x, e_2>| < 0.5) at t = {t_exit[i]:.2f}. Tolerance 0.02: a "
+                 "few tokens "
+                 "still on their way at the last time",
+            foil=float(np.abs(ex.e2 @ ex.e1)), foil_note="the tokens stay at +-e_2 (the concentrated state)"))
     ok = np.isfinite(t_exit)
-    slope_exit = line_fit(np.log(betas[ok]), t_exit[ok]).slope if ok.sum() >= 2 else math.nan
-    rep.add(at_least(
-        "the exit time from +-e_2 grows with log beta (fitted slope of exit time vs log beta > 0)",
-        0.0, slope_exit,
+    fit = line_fit(np.log(betas[ok]), t_exit[ok]) if ok.sum() >= 2 else None
+    g_v = float(ex.e1 @ ex.V @ ex.e1 - ex.e2 @ ex.V @ ex.e2)
+    pred = 1 / (2 * ex.c) + 1 / (2 * g_v)
+    rep.add(compare(
+        "the exit time from +-e_2 grows like ln beta with slope 1/(2c) + 1/(2 g_V), g_V = <e_1, V e_1> - "
+        "<e_2, V e_2>", pred, fit.slope if fit is not None else math.nan, 0.2,
         f"{sa_par}; exit times {format_floats(np.round(t_exit, 2))} for betas {format_floats(betas)}",
-        strict=True, note="exit time: first time after the W_1 dip at which mean |<x, e_2>| < 0.5."))
+        relative=True,
+        note=("derived here (module docstring): the Laplace regime ends at ln(beta)/(2c), then the "
+              "cluster centre "
+              f"escapes +-e_2 at rate g_V = {g_v:g} from an offset ~ beta^(-1/2). Exit time: first time "
+              "after "
+              "the W_1 dip at which mean |<x, e_2>| < 0.5. Tolerance 20 %: the two-phase picture ignores the "
+              "crossover between the phases"
+              + (f"; fitted slope {fit.slope:.3f} +- {fit.stderr:.3f}"
+                 if fit is not None and ok.sum() > 2 else "")),
+        foil=1 / (2 * ex.c), foil_note="the Laplace time alone, without the escape phase driven by V"))

@@ -12,8 +12,9 @@ __all__ = ["figures", "snapshot_figure"]
 
 
 def figures(out: Path, data: dict, errors: dict, c_pred: float, states: dict, ts: np.ndarray,
-            e2: np.ndarray) -> list[str]:
-    """The concentration, beta-error and snapshot figures from the report's data; their paths."""
+            e2: np.ndarray, c_sub: float) -> list[str]:
+    """The concentration, beta-error and snapshot figures from the report's data; their paths (``c_sub``:
+    the zero-temperature rate of the sub-sphere example)."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
@@ -28,6 +29,11 @@ def figures(out: Path, data: dict, errors: dict, c_pred: float, states: dict, ts
     ax.semilogy(tz, dz, "k", label="hardmax flow")
     k = np.argmin(np.abs(tz - ZERO_FIT[0]))
     ax.semilogy(tz, dz[k] * np.exp(-c_pred * (tz - tz[k])), "r--", lw=1, label=f"slope e^(-{c_pred:g} t)")
+    ds = data["subsphere_mean_distance"]
+    ax.semilogy(tz, ds, "C0", label="sub-sphere example (dim E = 2)")
+    k = np.argmin(np.abs(tz - ZERO_FIT[0]))
+    ax.semilogy(tz, ds[k] * np.exp(-c_sub * (tz - tz[k])), "C0:", lw=1, label=f"slope e^(-{c_sub:g} t)")
+    ax.set_ylim(max(1e-12, float(np.min(ds[ds > 0])) / 3), 2.0)
     ax.set(xlabel="t", ylabel="mean |x(t) - Pi(x_0)|", title="zero temperature: x(t) -> Pi(x_0)")
     ax.legend(fontsize=8)
     ax = axes[1]
