@@ -534,6 +534,9 @@ NO_FOIL: dict[str, list[str]] = {
     "longcontext2025": [""],
     "minilm": [""],
     "causal2024": [""],
+    # the thresholds, pitchfork coefficients, hysteresis jumps and fluctuations carry foils
+    "noise2026": ["noisy Kuramoto", "transition at kappa_#", "critical beta_*", "SA: the transition",
+                  "hysteresis (beta = 5): between", "particles"],
 }
 
 

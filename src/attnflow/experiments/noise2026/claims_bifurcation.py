@@ -63,7 +63,8 @@ def add_claims(rep: Report, P: dict) -> dict:
         where = f"d = {d}, {norm.upper()}, beta = {beta:g}"
         par = f"continuation from kappa_# = {b.attrs['kappa_threshold']:.5g}, {b.kappa.size} points"
         rep.add(compare(f"pitchfork coefficient C ({where}): kappa/kappa_# - 1 = C R^2 on the new branch",
-                        C_pred, C_fit, 1e-4, par, relative=True))
+                        C_pred, C_fit, 1e-4, par, relative=True, foil=d / (d + 2),
+                        foil_note="the noisy Kuramoto coefficient d/(d + 2), beta ignored"))
         fold = b.fold
         continuous = C_pred > 0
         measured = ("continuous: the branch leaves towards kappa > kappa_#, no fold" if not b.subcritical

@@ -59,13 +59,15 @@ def add_claims(rep: Report, P: dict, fold: float) -> dict:
     k_up = float(jumped[0]) if jumped.size else float("nan")
     rep.add(compare("hysteresis (beta = 5): the up sweep leaves the uniform state at kappa_#",
                     k0, k_up, step, par, note="measured: the first grid kappa with R > 0.1; tolerance the "
-                    "grid step (the jump is at the first grid value above kappa_#)"))
+                    "grid step (the jump is at the first grid value above kappa_#)",
+                    foil=fold, foil_note="the jump at the fold (no metastable uniform state)"))
     stayed = kappas[R_down > _CLUSTERED]
     k_down = float(stayed[0]) if stayed.size else float("nan")
     rep.add(compare("hysteresis (beta = 5): the down sweep stays clustered down to the fold of the branch",
                     fold, k_down, step, par,
                     note="measured: the smallest grid kappa still clustered (R > 0.1); "
-                    "predicted: the fold of the continuation; tolerance the grid step"))
+                    "predicted: the fold of the continuation; tolerance the grid step",
+                    foil=k0, foil_note="no hysteresis: the clustered state lost at kappa_#"))
     inside = (kappas > fold) & (kappas < k0)
     both = inside & (R_up < 1e-2) & (R_down > _CLUSTERED)
     rep.add(check("hysteresis (beta = 5): between the fold and kappa_# the uniform and the clustered states "

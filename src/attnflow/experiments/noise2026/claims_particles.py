@@ -140,6 +140,7 @@ def _susceptibility_row(rep: Report, P: dict) -> dict:
                     "at kappa = kappa_#/2", 2.0, chi, 4 * err,
                     f"S^1, USA, beta = {beta:g}, {B} systems of N = {N} from iid uniform, Strang dt = 0.05, "
                     f"saves every 0.5 over t in [5, {T:g}]; tolerance 4 standard errors of the member means",
+                    foil=1.0, foil_note="independent tokens (no attention): N E R^2 = 1",
                     note=f"measured {chi:.3f} +- {err:.3f}; the threshold read from it: "
                          "kappa/(1 - 1/(N E R^2)) = "
                          f"{kappa / (1 - 1 / chi):.4g} (kappa_# = {k0:.4g})"))

@@ -53,6 +53,7 @@ def add_claims(rep: Report, P: dict) -> list[dict]:
             relative=True,
             note="kappa_# = beta / lambda_1 (USA), beta lambda_0 / lambda_1 (SA); 2 K_#^(d) of "
                  "Mun-Rosenzweig "
-                 "(arXiv 2606.05140) for USA."))
+                 "(arXiv 2606.05140) for USA.",
+            foil=k0 / 2, foil_note="Mun-Rosenzweig's K_# read as kappa (their coupling K is kappa/2)"))
         out.append({"d": d, "normalization": norm, "beta": beta, "predicted": k0, "measured": measured})
     return out
