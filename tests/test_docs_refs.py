@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = [p for d in ("src", "tests", "examples", "benchmarks") for p in (ROOT / d).rglob("*.py")]
-DOCS = [*(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]
+DOCS = [*(p for p in (ROOT / "docs").rglob("*.md") if "_build" not in p.parts), ROOT / "README.md"]
 OUTSIDE = re.compile(r"THEORY\.md|THEORY-DETAILS|DESIGN\.md|\.\./shared/|(?<![\w/])shared/(?:seeds|THEORY)")
 CITED = re.compile(r"docs/theory/([\w-]+)\.md(?:#([\w-]+))?")
 LINK = re.compile(r"\]\(([^)\s#]+\.md)(?:#([\w-]+))?\)")
