@@ -98,8 +98,8 @@ def test_a_basis_change_is_applied_around_the_diagonal_factor():
 def test_phi_functions_from_the_contour_match_their_series_and_closed_forms():
     z = np.array([0.0, -1e-8, -1e-3, -0.5, -3.0, -50.0])
     phi1, phi2 = phi_functions(z, lambda w: (np.exp(w) - 1) / w, lambda w: (np.exp(w) - 1 - w) / w**2)
-    series1 = sum(z**k / math.factorial(k + 1) for k in range(25))
-    series2 = sum(z**k / math.factorial(k + 2) for k in range(25))
+    series1 = sum(z**k / float(math.factorial(k + 1)) for k in range(25))
+    series2 = sum(z**k / float(math.factorial(k + 2)) for k in range(25))
     small = np.abs(z) <= 0.5
     np.testing.assert_allclose(phi1[small], series1[small], rtol=1e-14)
     np.testing.assert_allclose(phi2[small], series2[small], rtol=1e-14)
