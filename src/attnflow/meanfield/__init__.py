@@ -9,7 +9,8 @@
 
 from .circle import CircleSolution, CircleSolver, ResolutionWarning
 from .stationary import Branch, StationaryStates
-from .zonal import ZonalSolution, ZonalSolver
+from .zonal import ZonalSolver
+from .zonal_solution import ZonalSolution
 
 __all__ = ["Branch", "CircleSolution", "CircleSolver", "ResolutionWarning", "StationaryStates",
            "ZonalSolution", "ZonalSolver"]
