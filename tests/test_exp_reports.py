@@ -143,6 +143,10 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("Hessian: two clusters of 4 on a great circle at angle pi, d = 3 is unstable", "pass"),
         ("Hessian: single cluster (5 tokens at one point), d = 3 is a local maximum", "pass"),
         ("Hessian: single cluster (5 tokens at one point), d = 2 is a local maximum", "pass"),
+        ("beta = 0 (Kuramoto): wrapped Cauchy data stay wrapped Cauchy", "pass"),
+        ("small beta is a first-order perturbation of Kuramoto", "pass"),
+        ("beta_0 depends on mu_0: narrow antipodal arcs synchronize iff beta < artanh(R_0)", "pass"),
+        ("general A, V (Theorem 3.1 stand-in, derived here)", "pass"),
     ],
     "glpr2023": [
         ("beta = 1 on S^1: the tokens cluster to a single point (fraction of seeds with one", "pass"),
@@ -393,6 +397,8 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("PL ratio -> 2 e^beta", "measured", 3.2974427498537366, 1e-9),
         ("PL ratio -> 2 e^beta", "predicted", 2 * math.exp(0.5), 1e-12),
         ("no PL outside a cap", "measured", 5.757962295467246e-12, 1e-6),
+        ("small beta is a first-order perturbation of Kuramoto", "measured", 2.0425426921137917, 1e-7),
+        ("small beta is a first-order perturbation of Kuramoto", "predicted", 2.0, 1e-12),   # 0.04 / 0.02
     ],
     "glpr2023": [
         ("equiangular clustering time (SA, beta = 1)", "measured", 4.114466590252606, 1e-9),
@@ -501,7 +507,10 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
                  ("chen2025_r2.png", (990, 585)),                # (11, 6.5) x 90
                  ("chen2025_counterexamples.png", (1170, 342)),  # (13, 3.8) x 90
                  ("chen2025_pl.png", (1170, 342)),               # (13, 3.8) x 90
-                 ("chen2025_hessian.png", (900, 597))],          # (10, 0.32 x 17 configurations + 1.2) x 90
+                 ("chen2025_hessian.png", (900, 597)),           # (10, 0.32 x 17 configurations + 1.2) x 90
+                 ("chen2025_kuramoto.png", (1170, 342)),         # (13, 3.8) x 90
+                 ("chen2025_general.png", (990, 378)),           # (11, 4.2) x 90
+                 ("chen2025_fields.png", (945, 945))],           # (10.5, 10.5) x 90
     "glpr2023": [("glpr_circle.png", (1260, 360)),               # (14, 4) x 90
                  ("glpr_equiangular.png", (990, 360)),           # (11, 4) x 90
                  ("glpr_phase_diagrams.png", (1280, 272)),       # (3.2 x 5 cases, 3.4) x 80

@@ -1,10 +1,11 @@
-"""Quantitative clustering [C]: rates, non-monotone R_t^2, counterexamples, PL ratio, Hessians.
+"""Quantitative clustering [C]: rates, R_t^2, counterexamples, PL, Hessians, beta_0(mu_0), general A, V.
 
 [C] Chen, Lin, Polyanskiy, Rigollet, "Quantitative clustering in mean-field transformer
-models", arXiv 2504.14697. Only the abstract, the theorem titles, the figure captions and
+models", arXiv 2504.14697. Only the abstract, a summary, the theorem titles, the figure captions and
 Rigollet's restatement of the main theorem could be read (docs/theory/energy-landscape.md#sources): the exact
-constructions of Examples 2.2/2.5/2.6, the PL constant of Theorem 2.3 and the initial profiles
-of Figure 4 were not found ([U]). Every row below is computed from runs made here; where the
+constructions of Examples 2.2/2.5/2.6, the PL constant of Theorem 2.3, the hypotheses of Theorem 3.1,
+the perturbative section and the initial profiles of Figure 4 were not found ([U]). Every row below
+is computed from runs made here; where the
 paper's own object is unknown the row says which stand-in was used.
 
 Dynamics: USA with A = V = I (the continuity equation of the main theorem), i.e. the gradient
@@ -40,12 +41,20 @@ docs/theory/checklist.md#rows):
 5. Instability of non-Dirac stationary configurations (Prop. 2.1): the top eigenvalue of the
    Riemannian Hessian of E (:func:`attnflow.theory.hessian_top_eigenvalue`) is > 0 at k-gons,
    Platonic solids, the 7+3 antipodal atoms; <= 0 (= 0, the rotation) at a single cluster.
+6. The Kuramoto-like regime (:mod:`.claims_kuramoto`): beta = 0 on S^1 solved in closed form for
+   wrapped Cauchy data (Ott-Antonsen, derived here), small beta as its first-order perturbation, and
+   beta_0(mu_0) <= artanh(R_0) for two narrow antipodal arcs (derived here; foil: the first-order
+   threshold R_0).
+7. General A, V (:mod:`.claims_general`, a stand-in for Theorem 3.1): particles from a cap reach
+   one cluster at +-v_1(V), W_2 decaying at (lambda_1 - lambda_2) e^{beta <A v_1, v_1>} (derived here).
+   Then :mod:`.claims_fields` draws configurations with their velocity arrows (their Figs. 1-2).
 
 Modules: :mod:`.settings` (run sizes), :mod:`.zonal_particles` (the Lagrangian solver),
 :mod:`.initial` (initial densities and point sets), :mod:`.measures`, :mod:`.pl` (the PL ratio
 and its bound), one ``claims_*`` module per group of rows above (:mod:`.claims_rates`,
-:mod:`.claims_r2`, :mod:`.claims_counterexamples`, :mod:`.claims_pl`, :mod:`.claims_hessian`)
-and :mod:`.figures`.
+:mod:`.claims_r2`, :mod:`.claims_counterexamples`, :mod:`.claims_pl`, :mod:`.claims_hessian`,
+:mod:`.claims_kuramoto`, :mod:`.claims_general`, :mod:`.claims_fields`), :mod:`.figures` and
+:mod:`.figures_extra`.
 """
 
 from __future__ import annotations
@@ -57,7 +66,16 @@ import numpy as np
 
 from ...analysis import blas_threads
 from ..report import Report, start
-from . import claims_counterexamples, claims_hessian, claims_pl, claims_r2, claims_rates
+from . import (
+    claims_counterexamples,
+    claims_fields,
+    claims_general,
+    claims_hessian,
+    claims_kuramoto,
+    claims_pl,
+    claims_r2,
+    claims_rates,
+)
 from .pl import pl_lower_bound, pl_ratio
 from .settings import FULL, QUICK
 from .zonal_particles import ZonalParticles
@@ -71,7 +89,8 @@ PAPER = ("Chen, Lin, Polyanskiy, Rigollet, \"Quantitative clustering in mean-fie
 #: the stages of :func:`run`, in the order of the rows: name -> add_claims(report, settings, out)
 STAGES = (("rates", claims_rates.add_claims), ("r2", claims_r2.add_claims),
           ("counterexamples", claims_counterexamples.add_claims), ("pl", claims_pl.add_claims),
-          ("hessian", claims_hessian.add_claims))
+          ("hessian", claims_hessian.add_claims), ("kuramoto", claims_kuramoto.add_claims),
+          ("general", claims_general.add_claims), ("fields", claims_fields.add_claims))
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:
@@ -98,8 +117,9 @@ def _run(out_dir: Path, quick: bool) -> Report:
         "Not found in the paper's available text ([U], docs/theory/energy-landscape.md#sources): the "
         "profiles of Fig. 4, the "
         "constructions of Examples 2.2, 2.5 (Fig. 1, xi = 0.7) and 2.6 (Fig. 2), the constant of the PL "
-        "inequality (Thm 2.3), beta_0, C_0, T_0 of the main theorem. The rows use stand-ins and bounds "
-        "derived here, and say so.",
+        "inequality (Thm 2.3), beta_0, C_0, T_0 of the main theorem, the hypotheses of Theorem 3.1 and "
+        "the perturbative (Kuramoto-like) section. The rows use stand-ins and bounds derived here, and say "
+        "so.",
         "Finding: from an L^2 density that is positive at the antipode of x_inf, the mean-field W_2 decays "
         "at (d - 1) e^{-beta}/2 (0.452 at d = 2, 0.905 at d = 3 for beta = 0.1), not at the near-Dirac "
         "rate e^beta that docs/theory/energy-landscape.md#clustering-rates expects; e^beta holds for "
@@ -112,6 +132,12 @@ def _run(out_dir: Path, quick: bool) -> Report:
         "beta_c = ln(p/q)/2 = 0: its reflection-symmetric mean field stays at two antipodal clusters and "
         "only a broken symmetry (rounding in particles, a 1e-9 offset in profile B) synchronizes it. "
         "Profile A (masses 0.4/0.6) dips and synchronizes in the exact symmetric mean field itself.",
+        "Finding (derived here, group 6): beta_0(mu_0) cannot be uniform in mu_0: two narrow antipodal "
+        "arcs with R_0 = p - q synchronize iff beta < artanh(R_0), which tends to 0 with R_0 at fixed L^2 "
+        "norm; the first-order (Kuramoto-like) field predicts R_0, too low by R_0^3/3 + ...",
+        "Finding (derived here, group 7): with general A and symmetric positive definite V, a cluster "
+        "travels to +-v_1(V) and W_2 decays at (lambda_1 - lambda_2) e^{beta <A v_1, v_1>}, A entering only "
+        "through <A v_1, v_1>.",
         "Stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
     ]
     return rep

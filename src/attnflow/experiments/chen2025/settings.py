@@ -9,7 +9,7 @@ __all__ = ["FULL", "QUICK", "Settings"]
 
 @dataclass(frozen=True)
 class Settings:
-    """Run sizes of the five groups of rows (see :mod:`attnflow.experiments.chen2025`)."""
+    """Run sizes of the seven groups of rows (see :mod:`attnflow.experiments.chen2025`)."""
 
     beta: float = 0.1
     # 1. rates
@@ -36,6 +36,15 @@ class Settings:
     pl_traj_n: int = 200
     # 5. Hessian
     hess_betas: tuple = (0.1, 1.0, 5.0)
+    # 6. Kuramoto-like regime, beta_0 against R_0
+    kur_N: int = 1000
+    kur_betas: tuple = (0.02, 0.04)
+    beta0_R0s: tuple = (0.2, 0.5, 0.8)
+    beta0_bisect: int = 0
+    # 7. general A, V; velocity snapshots
+    gen_seeds: int = 2
+    gen_N: int = 100
+    fields_N: int = 48
 
 
 #: quick mode (CI)
@@ -44,4 +53,5 @@ QUICK = Settings()
 FULL = Settings(n_mid=800, n_geo=160, lag_t1=50.0, lag_dt=0.05, N2=4000, N3=2000, part_t1=40.0,
                 M_circle=2048, M_zonal=128, N_r2=1000, M_r2=4096, r2_cells=800, arc_cells=1200,
                 arc_betas=(0.38, 0.48), arc_bisect=5, arc_particles=1000, pl_configs=40,
-                pl_traj_n=500, hess_betas=(0.1, 1.0, 5.0, 10.0))
+                pl_traj_n=500, hess_betas=(0.1, 1.0, 5.0, 10.0), kur_N=4000,
+                beta0_R0s=(0.2, 0.35, 0.5, 0.65, 0.8), beta0_bisect=3, gen_seeds=8, gen_N=200)
