@@ -109,7 +109,7 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
         pred = math.atanh(rr)
 
         def syncs(beta: float, f=f, rr=rr) -> bool:
-            _, R, w, _ = _arc_run(beta, f, 40, 300.0, a=a, dt=0.1)
+            _, R, w, _ = _arc_run(beta, f, 40, 300.0 * (math.exp(beta) if beta >= 1 else 1.0), a=a, dt=0.1)
             ok = bool(R[-1] > 0.5 * (1 + rr) or w[-1] > w[w.size // 2])
             scan.append((rr, beta, float(ok)))
             return ok
@@ -136,7 +136,7 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
                   "artanh(R_0) = " + format_floats(np.round(np.arctanh(cfg.beta0_R0s), 4)),
                   "brackets (synchronizes, light arc contracts): " + seen, ok and err <= 0.01,
                   "USA mean field on S^1, arcs of half-width 0.05 at 0 and pi with masses (1 +- R_0)/2; "
-                  "Lagrangian, 40 atom pairs per arc, RK4 dt = 0.1, t <= 300 (e^-beta x 300 for beta >= 1); "
+                  "Lagrangian, 40 atom pairs per arc, RK4 dt = 0.1 (0.1 e^-beta for beta >= 1), t <= 300; "
                   "bracket 0.97-1.03 x artanh(R_0)"
                   f"{'' if not cfg.beta0_bisect else f', {cfg.beta0_bisect} bisection steps'}",
                   error=err, tolerance=0.01,
