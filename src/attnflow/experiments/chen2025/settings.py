@@ -37,9 +37,9 @@ class Settings:
     # 5. Hessian
     hess_betas: tuple = (0.1, 1.0, 5.0)
     # 6. Kuramoto-like regime, beta_0 against R_0
-    kur_N: int = 1000
+    kur_N: int = 400
     kur_betas: tuple = (0.02, 0.04)
-    beta0_R0s: tuple = (0.2, 0.5, 0.8)
+    beta0_R0s: tuple = (0.2, 0.5)
     beta0_bisect: int = 0
     # 7. general A, V; velocity snapshots
     gen_seeds: int = 2
