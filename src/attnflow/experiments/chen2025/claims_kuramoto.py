@@ -43,10 +43,11 @@ def wrapped_cauchy_quantiles(r: float, n: int) -> np.ndarray:
     """The n quantile angles (j + 1/2)/n of the wrapped Cauchy law with mean resultant r about 0.
 
     Its distribution function is the Moebius image of the uniform one:
-    theta = 2 arctan((1 + r)/(1 - r) tan(u/2)), u uniform on (-pi, pi).
+    theta = 2 arctan((1 - r)/(1 + r) tan(u/2)), u uniform on (-pi, pi) (the density
+    (1 - r^2) / (2 pi (1 + r^2 - 2 r cos theta)) peaks at theta = 0, so the mean is +r).
     """
     u = 2 * np.pi * (np.arange(n) + 0.5) / n - np.pi
-    return 2 * np.arctan((1 + r) / (1 - r) * np.tan(u / 2))
+    return 2 * np.arctan((1 - r) / (1 + r) * np.tan(u / 2))
 
 
 def kuramoto_order_parameter(r0: float, t: np.ndarray, coupling: float = 1.0) -> np.ndarray:
