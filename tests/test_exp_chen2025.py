@@ -66,7 +66,10 @@ def test_kuramoto_order_parameter_solves_its_ode():
 
 def test_kuramoto_closed_form_matches_particles_at_beta_zero():
     from attnflow import AttentionModel, simulate
-    from attnflow.experiments.chen2025.claims_kuramoto import kuramoto_order_parameter, wrapped_cauchy_quantiles
+    from attnflow.experiments.chen2025.claims_kuramoto import (
+        kuramoto_order_parameter,
+        wrapped_cauchy_quantiles,
+    )
 
     n, r0 = 2000, 0.4
     theta = wrapped_cauchy_quantiles(r0, n)
