@@ -531,7 +531,7 @@ NO_FOIL: dict[str, list[str]] = {
     "glpr2023": [],
     "lowtemp2025": [],
     "normalization2025": [""],
-    "longcontext2025": [""],
+    "longcontext2025": [],
     "minilm": [""],
     "causal2024": [""],
     # the thresholds, pitchfork coefficients, hysteresis jumps and fluctuations carry foils
