@@ -111,7 +111,7 @@ def add_claims(rep: Report, P: dict) -> dict:
                   error=worst, tolerance=1e-8,
                   note="threshold: converged (an angle of 1.4e-4, far below the 0.045 of the cluster "
                        "detector); with V = I the linearization does not see A, so 1 - <x_1, x_k> ~ K e^-t "
-                       "and e^-30 = 1e-13 leaves room for K up to 1e5",
+                       "is below 1e-8 from t = 18.4 + ln K on",
                   foil="no causal mask (full SA): the same rule for the same start without the mask",
                   foil_passed=worst_full <= 1e-8,
                   foil_note=f"the tokens reach consensus away from x_1(0): max_k (1 - <x_1(0), x_k>) = "
