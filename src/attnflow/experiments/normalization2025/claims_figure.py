@@ -7,17 +7,19 @@ here, with the same function as the measured value:
 - the order of the schemes by the time their mean cosine reaches 1/2;
 - the order of the first arrivals at 1 - rho = 0.01 (nGPT, then post-LN, then the rest);
 - the time post-LN overtakes peri-LN;
-- sqrt-scaling below every other scheme at every time;
+- sqrt-scaling below every other scheme at every time, and sqrt-scaling as pre-LN in the time
+  2 (sqrt(1 + t) - 1) (its branch scale 1/sqrt(1 + t) is an exact time change);
 - the coincidences while r = 1: post-, pre- and Mix-LN move the directions at the same speed
   (pre-LN's factor 1/r), nGPT and peri-LN too (peri-LN's 1/(r |A|) against nGPT's 1/|A|); and the
   cosine level at which each pair separates, against the figure's;
 - each scheme's curve against the figure's (largest distance over the read times).
 
 Foils: the order of the long-time laws, peri-LN second at 0.99, the crossing of the identity-weight
-equiangular model, the same coincidence rule for a scheme of the other pair, the cosine where the
-radius leaves 1, and the figure's neighbouring curve. The t_1/2 ratios against the figure (post- and
-pre-LN are exact time rescalings of themselves when V -> f V) are a note, not a row: one factor for
-both cannot be told from a time unit common to every scheme.
+equiangular model, the figure's constant time factor for sqrt-scaling, the same coincidence rule for
+a scheme of the other pair, the cosine where the radius leaves 1, and the figure's neighbouring
+curve. The t_1/2 ratios against the figure (post- and pre-LN are exact time rescalings of
+themselves when V -> f V) are a note, not a row: one factor for both cannot be told from a time
+unit common to every scheme.
 """
 
 from __future__ import annotations
@@ -151,6 +153,26 @@ def _order_rows(rep: Report, t: np.ndarray, mean: dict, paper: dict, words: str)
     return {"half": half, "half_fig": half_fig, "t99": t99}
 
 
+def _time_change_row(rep: Report, t: np.ndarray, mean: dict, words: str) -> None:
+    """sqrt-scaling is pre-LN in the time tau(t) = 2 (sqrt(1 + t) - 1): dx/dt = A(x)/sqrt(1 + t) with
+    pre-LN's autonomous field A, so x_sqrt(t) = x_pre(tau(t)) run by run, and the mean curves obey
+    rho_sqrt(t) = rho_pre(tau(t)); pre-LN's curve is read at tau by a cubic spline through its saves."""
+    from scipy.interpolate import CubicSpline
+
+    pre = CubicSpline(t, mean["pre"])
+    gap = float(np.max(np.abs(mean["sqrt"] - pre(2.0 * (np.sqrt(1.0 + t) - 1.0)))))
+    factor = time_factor("sqrt", "pre")[0]
+    gap_foil = float(np.max(np.abs(mean["sqrt"] - pre(factor * t))))
+    rep.add(check("sqrt-scaling is pre-LN run in the time tau(t) = 2 (sqrt(1 + t) - 1) (the branch scale "
+                  "1/sqrt(1 + t) is a time change): max over t of |rho_sqrt(t) - rho_pre(tau(t))|",
+                  "<= 1e-05", gap, gap <= 1e-5, words, error=gap, tolerance=1e-5,
+                  note="tolerance: the cubic-spline reading of rho_pre between saves 0.125 apart (O(h^4), "
+                       "about 1e-7) and the RK4 error of both runs (the step-error row)",
+                  foil=f"rho_sqrt(t) = rho_pre({factor:.2f} t)", foil_passed=gap_foil <= 1e-5,
+                  foil_note=f"a constant branch scale {factor:.2f}, the time factor that maps the figure's "
+                            f"pre-LN curve onto its sqrt-scaling curve: max distance {gap_foil:.3g}"))
+
+
 def _coincidence_rows(rep: Report, t: np.ndarray, mean: dict, radius: dict, words: str) -> None:
     """The pairs that move at one speed while r = 1, and the cosine at which they separate."""
     levels = {}
@@ -236,6 +258,7 @@ def add_claims(rep: Report, runs: dict) -> dict:
     radius = {s: runs["r"][s].mean(axis=1) for s in SCHEMES}
     paper = {s: paper_curve(s) for s in SCHEMES}
     times = _order_rows(rep, t, mean, paper, words)
+    _time_change_row(rep, t, mean, words)
     _coincidence_rows(rep, t, mean, radius, words)
     dist = _curve_rows(rep, t, mean, paper, words)
     half, half_fig = times["half"], times["half_fig"]
