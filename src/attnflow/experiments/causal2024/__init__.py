@@ -22,6 +22,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..report import Report, start
 from . import claims_first_token, claims_renyi
 from .figures import convergence_figure, renyi_figure
@@ -31,6 +33,14 @@ __all__ = ["PAPER", "TITLE", "run"]
 
 TITLE = "Causal attention: convergence to the first token and meta-stable Renyi centres [KPR]"
 PAPER = ("Karagodin, Polyanskiy, Rigollet, \"Clustering in causal attention masking\", arXiv 2411.04990")
+
+
+def _lag(t, run: dict) -> str:
+    """Per run: #clusters and #Renyi centres of x(t) at the end, and the last time they differ."""
+    differ = np.flatnonzero(run["clusters"] != run["renyi_t"])
+    last = f"last differ at t = {t[differ[-1]]:g}" if differ.size else "equal at every save"
+    return (f"seed {run['seed']}: {run['clusters'][-1]} clusters, {run['renyi_t'][-1]} Renyi centres at the "
+            f"end, {last}")
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:
@@ -58,6 +68,9 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "and the expected counts are derived for the project (tag [D]).",
         "All runs use the dense backend: its results do not depend on the number of threads, so the stored "
         "values of the quick run are reproducible bit for bit.",
+        "Clusters against the Renyi centres of the current configuration x(t) (the figure's dashed lines; "
+        "no row: both are counts of the measured state): "
+        + "; ".join(_lag(renyi["t"], r) for r in renyi["runs"]) + ".",
         "Wall times: " + ", ".join(f"{k} {v:.1f} s" for k, v in walls.items()) + ".",
     ]
     return rep

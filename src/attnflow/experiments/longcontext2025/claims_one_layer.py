@@ -24,7 +24,19 @@ from ..report import Report, compare
 from .layer import equiangular_tokens, one_layer_cosines
 from .settings import GAMMAS, N_FORMULA, RATE_WINDOW, REGIMES, RHO
 
-__all__ = ["add_claims"]
+__all__ = ["FOIL_POWER", "NEIGHBOUR", "add_claims"]
+
+#: the regime whose limit (and constant) is each regime's foil
+NEIGHBOUR = {"below": "critical", "critical": "below", "above": "critical"}
+#: kappa -> (foil power, what it stands for): a plausible misreading of R = 2 rho n^(1 - kappa) +
+#: rho n^(2 - 2 kappa) + ... per regime
+FOIL_POWER = {
+    "below": lambda k: (1.0 - k, "1 - kappa: the power of R's first term 2 rho n^(1 - kappa) instead of the "
+                                 "dominant rho n^(2 - 2 kappa)"),
+    "critical": lambda k: (0.0, "the one-sided powers 2 (1 - kappa) and kappa - 1 continued to kappa = 1 "
+                                "(a logarithmic approach)"),
+    "above": lambda k: (2.0 * (k - 1.0), "2 (kappa - 1): the power of R's second term taken as dominant"),
+}
 
 
 def add_claims(rep: Report, P: dict) -> dict:
@@ -50,16 +62,22 @@ def add_claims(rep: Report, P: dict) -> dict:
             f"cosines equal the exact finite-n cosine (n = {sizes[-1]})", exact, got, 1e-12,
             f"rho = {RHO:g}, beta_n = gamma ln n, A = V = I, SA; n equiangular tokens in R^(n+1); all pairs; "
             f"AttentionModel(d, beta='log', gamma, layernorm='pre')",
-            note="largest deviation over the pairs at n = " + ", ".join(
-                f"{n}: {dv:.1e}" for n, dv in zip(sizes, deviation[regime], strict=True))))
+            note="tolerance: float64 rounding of the softmax sums over n terms (deviations at n = "
+                 + ", ".join(f"{n}: {dv:.1e}" for n, dv in zip(sizes, deviation[regime], strict=True)) + ")",
+            foil=long_context_limit(gamma, RHO),
+            foil_note=f"the theorem's n -> infinity limit taken as the cosine at n = {sizes[-1]}"))
     n_big = float(N_FORMULA[-1])
     for regime, gamma in GAMMAS.items():
         limit = long_context_limit(gamma, RHO)
+        other = NEIGHBOUR[regime]
         rep.add(compare(
             f"{REGIMES[regime]} (gamma = {gamma:g}): the exact cosine at n = {n_big:.0e} is the "
             f"theorem's limit", limit, float(long_context_cosine(n_big, gamma, RHO)), 1e-3,
             f"rho = {RHO:g}; limits 1, 4 rho/(1 + 3 rho) = {4 * RHO / (1 + 3 * RHO):g}, rho",
-            note="tolerance far below the gaps between the three limits"))
+            note="tolerance: above the predicted gap C n^-p at n = 1e6 (at most 5e-4, the next rows) and far "
+                 "below the gaps between the three limits (0.2, 0.3)",
+            foil=long_context_limit(GAMMAS[other], RHO),
+            foil_note=f"the limit of the neighbouring regime ({REGIMES[other]}, gamma = {GAMMAS[other]:g})"))
     win = (N_FORMULA >= RATE_WINDOW[0]) & (N_FORMULA <= RATE_WINDOW[1])
     exponents = {}
     for regime, gamma in GAMMAS.items():
@@ -70,10 +88,19 @@ def add_claims(rep: Report, P: dict) -> dict:
         exponents[regime] = -fit.slope
         params = (f"rho = {RHO:g}, gamma = {gamma:g}, kappa = gamma (1 - rho) = {gamma * (1 - RHO):g}; exact "
                   f"cosine on n in [{RATE_WINDOW[0]:.0e}, {RATE_WINDOW[1]:.0e}] ({int(win.sum())} values)")
+        foil_p, why_p = FOIL_POWER[regime](gamma * (1.0 - RHO))
         rep.add(compare(f"{REGIMES[regime]}: |cos_n - limit| ~ C n^(-p), p = {rate.exponent:g} "
                         f"(fitted power)", rate.exponent, -fit.slope, 0.02, params,
-                        note="next-order relative correction ~ 4 n^-|1 - kappa| (below/above), 1/n (at)"))
+                        note="tolerance: the next-order relative correction ~ 4 n^-|1 - kappa| (below, "
+                             "above), 1/n (at) bends the log-log line by less than 0.02 on the window",
+                        foil=foil_p, foil_note=why_p))
+        foil_rate = long_context_rate(GAMMAS[NEIGHBOUR[regime]], RHO)
         rep.add(compare(f"{REGIMES[regime]}: the constant C = {rate.constant:.4g} "
                         f"(|cos_n - limit| n^p / C at n = {n_big:.0e})", 1.0,
-                        float(gap[-1] * n_big ** rate.exponent / rate.constant), 0.02, params, relative=True))
+                        float(gap[-1] * n_big ** rate.exponent / rate.constant), 0.02, params, relative=True,
+                        note="tolerance: the same next-order correction at n = 1e6 (4 n^-0.4 = 0.016 below, "
+                             "4 n^-0.5 = 0.004 above, 1/n at)",
+                        foil=foil_rate.constant / rate.constant,
+                        foil_note=f"the constant {foil_rate.constant:.4g} of the neighbouring regime's law "
+                                  f"({REGIMES[NEIGHBOUR[regime]]})"))
     return {"sizes": np.asarray(sizes), "measured": measured, "deviation": deviation, "exponents": exponents}

@@ -22,6 +22,10 @@ Rows (every value comes from the runs made here):
    feed-forward blocks, does it reach consensus (one cluster), and the attention-only flow of the
    same heads.
 
+Foils of the passing rows: the heads without the biases (row 1), a mean cosine falling at some layer
+(row 2), the heads in the transposed convention A_h^T (row 4: their flow moves the tokens away from
+the real update), meta-stable clusters at beta_eff ~ 100 (the attention-only loop of row 7).
+
 Modules: :mod:`.settings` (run sizes), :mod:`.measure` (the measurements), :mod:`.rows` (the rows).
 """
 
@@ -65,6 +69,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         spec = measure.spectra(tr)
         walls["exactness and spectra"] = time.perf_counter() - t0
         fl = measure.flows(tr, states[:P["flow_sentences"]], P["dt"])
+        fl["transposed"] = measure.transposed_flows(tr, states[:P["flow_sentences"]], P["dt"])
         pi = measure.pi_runs(tr, states[0], P["pi_heads"], P["pi_time"], P["dt"])
         lp = measure.loops(tr, states[:P["loop_sentences"]], P["loops"], P["flow_loops"], P["dt"])
     rows.add_rows(rep, P, geo, exact, spec, fl, pi, lp)

@@ -11,12 +11,14 @@ import time
 
 import numpy as np
 
+from ...model import AttentionModel
 from ...real import Transformer
 from ...real.analysis import cosine_profile, effective_beta, energy_changes, identity_energy
-from ...real.dynamics import attention_output, layer_errors, loop_flow, loop_stack, pi_distance
+from ...real.dynamics import attention_output, flow, layer_errors, loop_flow, loop_stack, pi_distance
 from ...real.limits import hardmax_limit
+from ...schemes import directions
 
-__all__ = ["exactness", "flows", "geometry", "loops", "pi_runs", "spectra"]
+__all__ = ["exactness", "flows", "geometry", "loops", "pi_runs", "spectra", "transposed_flows"]
 
 
 def geometry(tr: Transformer, texts: list[str]) -> dict:
@@ -75,6 +77,26 @@ def flows(tr: Transformer, states: list[np.ndarray], dt: float) -> dict:
     return {"tokens": tokens, "per_token": np.concatenate([e.tokens[:, :, 0] for e in errs], axis=-1),
             "head_ratio": heads[:, :, 1] / heads[:, :, 0], "beta": errs[0].beta,
             "time": (time.perf_counter() - t0) / len(states)}
+
+
+def transposed_flows(tr: Transformer, states: list[np.ndarray], dt: float) -> np.ndarray:
+    """(L, 2) mean over the sentences and tokens of 1 - cos(prediction, x + attn(x)) for the heads in the
+    transposed convention A_h^T (scores <x_i, A_h x_j>, i.e. A = Q^T K): the 12-head flow (t = 1, RK4
+    step ``dt``) and one layer step, at beta_eff, from the directions of each layer's input; the foil
+    of the rows of :func:`flows`."""
+    errors = np.empty((len(states), tr.n_layers, 2))
+    for i, s in enumerate(states):
+        for layer in range(tr.n_layers):
+            x = s[layer]
+            theta = directions(x)
+            target = directions(x + tr.attention(layer, x)[0])
+            A, V = tr.heads(layer)
+            model = AttentionModel(d=tr.d, beta=effective_beta(x)[0], A=A.transpose(0, 2, 1), V=V,
+                                   normalization="sa")
+            preds = (flow(model, theta, 1.0, dt)[-1], flow(model, theta, 1.0, 1.0, "layer")[-1])
+            for p, pred in enumerate(preds):
+                errors[i, layer, p] = np.mean(1.0 - np.einsum("nd,nd->n", directions(pred), target))
+    return errors.mean(axis=0)
 
 
 def pi_runs(tr: Transformer, states: np.ndarray, n_heads: int, t1: float, dt: float) -> dict:

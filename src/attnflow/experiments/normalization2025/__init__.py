@@ -33,7 +33,7 @@ from . import claims_figure, claims_rates
 from .claims_figure import crossing, paper_curve, separation, time_factor
 from .figures import figures
 from .runs import figure_runs, mean_cosine
-from .settings import MODES, PAPER_CURVES, SCHEMES, T_SWITCH
+from .settings import LABELS, MODES, PAPER_CURVES, SCHEMES, T_SWITCH
 
 __all__ = ["PAPER", "TITLE", "crossing", "figure_runs", "mean_cosine", "paper_curve", "run", "separation",
            "time_factor"]
@@ -62,7 +62,7 @@ def run(out_dir: Path, quick: bool = False) -> Report:
                      **{f"r_{s}": runs["r"][s] for s in SCHEMES},
                      **{f"paper_rho_{s}": PAPER_CURVES[s] for s in SCHEMES}})
     rep.figures += figures(out, runs, derived, rates, runs["words"])
-    f_post, f_pre = derived["f"]
+    factors = derived["f"]
     c_sqrt, e_sqrt = derived["sqrt_factor"]
     rep.notes += [
         "Weights: Q, K, V with iid N(0, 1/d) entries (attnflow.random_matrices, 'ginibre', seeds 0, 1, ...), "
@@ -72,7 +72,10 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "[0, 10], where the figure's Mix-LN curve leaves post-LN's (between t = 2.5 and 3).",
         "nGPT and peri-LN normalize the attention output (A/|A|), so they do not see the scale of V; post- "
         "and pre-LN move at a speed proportional to it (V -> f V is the time change t -> f t for both). "
-        f"Measured t_1/2 ratios against the figure: post-LN {f_post:.3f}, pre-LN {f_pre:.3f}.",
+        "Measured t_1/2 ratios against the figure: "
+        + ", ".join(f"{LABELS[s]} {v:.3f}" for s, v in factors.items())
+        + ". No row: one factor for post- and pre-LN cannot be told from a time unit common to every "
+        "scheme, nor from no delay at 10 %.",
         "sqrt-scaling is read as the residual branch scaled by 1/sqrt(1 + t) (layer index ~ 1 + t) [U]; its "
         "1 - rho ~ 1/t law keeps it far from 1 at t = 10. The figure's sqrt-scaling curve lies within "
         f"{e_sqrt:.3f} of its own pre-LN curve run at {c_sqrt:.2f} times the speed (rho_sqrt(t) ~ "
