@@ -39,3 +39,19 @@ def test_the_measured_mode_one_rate_is_the_noisy_kuramoto_rate(d, kappa):
     want = (d - 1) / d - (d - 1) / kappa
     got = claims_threshold.mode_one_rate(d, "usa", 0.0, kappa)
     assert got == pytest.approx(want, rel=1e-6)   # measured 1.1e-7
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_uniform_level_is_the_mean_modulus_of_iid_tokens(d):
+    """q = 0 (no coupling): sqrt(N) mean x of iid uniform tokens is Gaussian with covariance I/d, so
+    E R = m_d / sqrt(N), m_d = sqrt(2/d) Gamma((d + 1)/2)/Gamma(d/2) (0.886 on S^1, 0.921 on S^2)."""
+    from attnflow import sphere
+    from attnflow.experiments.noise2026 import claims_diagram
+
+    N, M = 400, 4000
+    R = np.linalg.norm(sphere.uniform(N, d, seed=7, batch=M).mean(axis=1), axis=1)
+    want = claims_diagram.uniform_level(N, d, 0.0)
+    assert want == pytest.approx({2: 0.886227, 3: 0.921318}[d] / np.sqrt(N), rel=1e-5)
+    assert abs(R.mean() - want) < 4 * R.std(ddof=1) / np.sqrt(M)
+    # the level grows like (1 - q)^{-1/2} towards the threshold
+    assert claims_diagram.uniform_level(N, d, 0.75) == pytest.approx(2 * want, rel=1e-12)
