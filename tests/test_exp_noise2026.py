@@ -39,3 +39,59 @@ def test_the_measured_mode_one_rate_is_the_noisy_kuramoto_rate(d, kappa):
     want = (d - 1) / d - (d - 1) / kappa
     got = claims_threshold.mode_one_rate(d, "usa", 0.0, kappa)
     assert got == pytest.approx(want, rel=1e-6)   # measured 1.1e-7
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_uniform_level_is_the_mean_modulus_of_iid_tokens(d):
+    """q = 0 (no coupling): sqrt(N) mean x of iid uniform tokens is Gaussian with covariance I/d, so
+    E R = m_d / sqrt(N), m_d = sqrt(2/d) Gamma((d + 1)/2)/Gamma(d/2) (0.886 on S^1, 0.921 on S^2)."""
+    from attnflow import sphere
+    from attnflow.experiments.noise2026 import claims_diagram
+
+    N, M = 400, 4000
+    R = np.linalg.norm(sphere.uniform(N, d, seed=7, batch=M).mean(axis=1), axis=1)
+    want = claims_diagram.uniform_level(N, d, 0.0)
+    assert want == pytest.approx({2: 0.886227, 3: 0.921318}[d] / np.sqrt(N), rel=1e-5)
+    assert abs(R.mean() - want) < 4 * R.std(ddof=1) / np.sqrt(M)
+    # the level grows like (1 - q)^{-1/2} towards the threshold
+    assert claims_diagram.uniform_level(N, d, 0.75) == pytest.approx(2 * want, rel=1e-12)
+
+
+def _diagram(runs, d=2, norm="usa", beta=1.0, N=10000, fold=None):
+    """A particle-diagram result as claims_diagram._run_case returns it, from (q, uniform, clustered)."""
+    from attnflow.theory import noise_threshold
+
+    k0 = noise_threshold(beta, d, norm)
+    return {"case": (d, norm, beta, N, 0.05, tuple(q for q, _, _ in runs)), "k0": k0, "tau": 15.0,
+            "fold": fold, "runs": [{"q": q, "uniform": u, "clustered": c} for q, u, c in runs]}
+
+
+def test_particle_threshold_brackets_and_skips_the_slow_grid_points():
+    """The threshold is the middle of the first interval where the uniform start leaves 10/sqrt(N);
+    points with 1 < q < 1/(1 - ln(100)/tau) (1.44 at tau = 15) are too slow to leave and not used."""
+    from attnflow.experiments.noise2026 import claims_diagram
+    from attnflow.experiments.report import Report
+
+    rep = Report("t", "t", "p", "quick")
+    res = _diagram([(0.8, 0.01, 0.02), (1.2, 0.2, 0.6), (1.5, 0.4, 0.8)])    # 1.2 leaves, but is skipped
+    claims_diagram._threshold_row(rep, res, "w", "p")
+    row = rep.claims[-1]
+    assert row.measured == pytest.approx(1.15 * res["k0"])
+    assert row.tolerance == pytest.approx(0.35 * res["k0"])
+    assert row.passed and row.foil_passed is False
+    res = _diagram([(0.8, 0.2, 0.2), (1.5, 0.4, 0.8)])           # leaves below kappa_#: no bracket
+    claims_diagram._threshold_row(rep, res, "w", "p")
+    assert rep.claims[-1].verdict == "not measured"
+
+
+@pytest.mark.parametrize("clustered, verdict", [(0.7, "pass"), (0.05, "fail")])
+def test_particle_character_is_bistability_below_the_threshold(clustered, verdict):
+    from attnflow.experiments.noise2026 import claims_diagram
+    from attnflow.experiments.report import Report
+
+    rep = Report("t", "t", "p", "quick")
+    res = _diagram([(0.95, 0.02, clustered), (1.5, 0.5, 0.97)], beta=5.0, fold=0.18)  # beta > beta_*
+    claims_diagram._character_row(rep, res, "w", "p")
+    row = rep.claims[-1]
+    assert row.claim.endswith("is discontinuous (beta_* = 2.4469)")
+    assert row.verdict == verdict and row.foil_passed is (verdict == "fail")

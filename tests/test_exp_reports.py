@@ -280,8 +280,9 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("hysteresis (beta = 5): the up sweep leaves the uniform state at kappa_#", "pass"),
         ("hysteresis (beta = 5): the down sweep stays clustered down to the fold", "pass"),
         ("hysteresis (beta = 5): between the fold and kappa_# the uniform and the clustered", "pass"),
-        ("particles on S^1 reach the stable branch", "pass"),
-        ("particles on S^2 reach the stable branch", "pass"),
+        ("particle diagram R(kappa) (S^1, USA, beta = 5): the time-averaged R sits on the stable", "pass"),
+        ("particle threshold (S^1, USA, beta = 5): the uniform start leaves the O(N^-1/2) level", "pass"),
+        ("particle transition (S^1, USA, beta = 5) is discontinuous", "pass"),
         ("particles follow the noisy mean-field PDE", "pass"),
         ("particles are bistable between the fold and kappa_#", "pass"),
         ("fluctuations below the threshold: N E R^2 = 1 / (1 - kappa/kappa_#)", "pass"),
@@ -482,6 +483,8 @@ VALUES: dict[str, list[tuple[str, str, float, float]]] = {
         ("critical beta_* (USA, d = 3)", "measured", 1.8161548093675726, 1e-7),
         ("hysteresis (beta = 5): the down sweep stays clustered", "predicted", 0.18430095773435418, 1e-7),
         ("hysteresis (beta = 5): the down sweep stays clustered", "measured", 0.19, 1e-12),
+        # the particle threshold is the closed form kappa_# = beta / I_1(beta) on S^1
+        ("particle threshold (S^1, USA, beta = 5)", "predicted", 5.0 / iv(1, 5.0), 1e-12),
     ],
     "minilm": [                                             # the weights' spectra, then short flows
         ("hypothesis of the gradient-flow theorems [GLPR]", "measured", 1.3212019653343612, 1e-9),
@@ -523,6 +526,7 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
                           ("normalization_equiangular_laws.png", (1260, 378))],  # (14, 4.2) x 90
     "longcontext2025": [("longcontext_phase_transition.png", (1260, 378))],     # (14, 4.2) x 90
     "noise2026": [("noise_bifurcation.png", (1080, 396)),        # (12, 4.4) x 90
+                  ("noise_particle_diagrams.png", (378, 306)),   # one case in quick: (4.2, 3.4) x 90
                   ("noise_phase_diagram.png", (675, 450)),       # (7.5, 5) x 90
                   ("noise_hysteresis.png", (1080, 378))],        # (12, 4.2) x 90
     "minilm": [("minilm_cosines.png", (840, 720)),               # attnflow.plot (7, 6) x 120
@@ -546,9 +550,8 @@ NO_FOIL: dict[str, list[str]] = {
     "longcontext2025": [],
     "minilm": [""],
     "causal2024": [""],
-    # the thresholds, pitchfork coefficients, hysteresis jumps and fluctuations carry foils
-    "noise2026": ["noisy Kuramoto", "transition at kappa_#", "critical beta_*", "SA: the transition",
-                  "hysteresis (beta = 5): between", "particles"],
+    # every noise2026 row carries a foil (a wrong theory its measurement refutes)
+    "noise2026": [],
 }
 
 

@@ -12,14 +12,18 @@ section "Noisy Transformers"). USA and SA with A = V = I. What is reproduced (do
    beta < beta_*, discontinuous with a fold below kappa_# above), and beta_* from the computed
    branches against [MR]'s Bessel-ratio root; SA: continuous for every beta (derived here);
 3. the hysteresis loop at beta = 5 by a quasi-static PDE sweep (:mod:`.claims_hysteresis`);
-4. particles (:mod:`.claims_particles`): the stationary order parameter against the branch on S^1
-   (spectral drift, N up to 1e5) and S^2, the transient against the PDE, bistability in the
+4. particle bifurcation diagrams (:mod:`.claims_diagram`): R(kappa) of particles at several beta
+   (S^1 with the spectral drift, N up to 1e5; S^2; SA on S^1) from a uniform and a clustered
+   start against the stable states of the continuation, the threshold where the uniform start
+   leaves the O(N^{-1/2}) level, and the character (bistable below kappa_# or not) against beta_*;
+5. particles (:mod:`.claims_particles`): the transient against the PDE, bistability in the
    hysteresis window, and the susceptibility N E R^2 = 1/(1 - kappa/kappa_#) below the threshold.
 
 Figures: the bifurcation diagrams R(kappa) on S^1 and S^2 (stable solid, unstable dashed, with
-particles), the phase diagram in (beta, kappa) with kappa_#, the folds and beta_*, and the
-hysteresis loop. The Dask sweep ``examples/noise-phase-diagram.toml`` gives the particle phase
-diagram (``attnflow plot-sweep ... --theory noise`` overlays kappa_#).
+particles), one panel per particle diagram (R against kappa/kappa_#), the phase diagram in
+(beta, kappa) with kappa_#, the folds and beta_*, and the hysteresis loop. The Dask sweep
+``examples/noise-phase-diagram.toml`` gives the particle phase diagram (``attnflow plot-sweep ...
+--theory noise`` overlays kappa_#).
 
 References
 ----------
@@ -45,8 +49,8 @@ import numpy as np
 
 from ...theory import critical_beta, noise_threshold
 from ..report import Report, start
-from . import claims_bifurcation, claims_hysteresis, claims_particles, claims_threshold
-from .figures import bifurcation_figure, hysteresis_figure, phase_figure
+from . import claims_bifurcation, claims_diagram, claims_hysteresis, claims_particles, claims_threshold
+from .figures import bifurcation_figure, diagram_figure, hysteresis_figure, phase_figure
 from .settings import MODES, branch
 
 __all__ = ["PAPER", "TITLE", "run"]
@@ -75,7 +79,7 @@ def _phase_data(P: dict) -> dict:
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:
-    """Run the four groups of rows (module docstring); figures go into ``out_dir``."""
+    """Run the five groups of rows (module docstring); figures go into ``out_dir``."""
     rep, out = start("noise2026", TITLE, PAPER, out_dir, quick)
     P = MODES[rep.mode]
     walls: dict[str, float] = {}
@@ -96,8 +100,12 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     walls["hysteresis (PDE sweep)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    parts = claims_particles.add_claims(rep, P, {d: branch(1.0, d, span=2.0) for d in (2, 3)}, sub)
-    walls["particles"] = time.perf_counter() - t0
+    cases = claims_diagram.add_claims(rep, P)
+    walls["particle diagrams"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    parts = claims_particles.add_claims(rep, P, sub)
+    walls["particles (transient, bistability, fluctuations)"] = time.perf_counter() - t0
 
     rep.data.update({
         "threshold_predicted": [t["predicted"] for t in thresholds],
@@ -112,8 +120,14 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "transient_t": parts["transient"]["t"], "transient_R_particles": parts["transient"]["R"],
         "transient_R_pde": parts["transient"]["R_pde"],
     })
-    rep.figures += [bifurcation_figure(out, diagrams, parts), phase_figure(out, phase),
-                    hysteresis_figure(out, hyst, sub[1], parts)]
+    for i, res in enumerate(cases):
+        d, norm, beta = res["case"][:3]
+        tag = f"diagram{i}_S{d - 1}_{norm}_beta{beta:g}"
+        rep.data[tag + "_q"] = np.array([r["q"] for r in res["runs"]])
+        rep.data[tag + "_R_uniform"] = np.array([r["uniform"] for r in res["runs"]])
+        rep.data[tag + "_R_clustered"] = np.array([r["clustered"] for r in res["runs"]])
+    rep.figures += [bifurcation_figure(out, diagrams, cases), diagram_figure(out, cases),
+                    phase_figure(out, phase), hysteresis_figure(out, hyst, sub[1], parts)]
     rep.notes += [
         "The papers could be read only as abstracts (stored pages hold their openings): the closed forms "
         "used "

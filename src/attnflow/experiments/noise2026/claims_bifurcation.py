@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 
 from ...meanfield.stationary import Branch, StationaryStates
 from ...theory import critical_beta, kuramoto_order_parameter, noise_threshold, pitchfork_coefficient
-from ..report import Report, at_most, check, compare
+from ..report import Report, check, compare
 from .settings import branch
 
 __all__ = ["add_claims", "fitted_coefficient"]
@@ -45,16 +45,23 @@ def add_claims(rep: Report, P: dict) -> dict:
     """The rows (module docstring); returns the branches and beta_* measurements for the figures."""
     _, kb = branch(0.0, 2, span=3.0)
     closed = np.array([kuramoto_order_parameter(k, 2) for k in kb.kappa])
-    rep.add(at_most(
+    shape = np.array([kuramoto_order_parameter(1.5 * k, 3) for k in kb.kappa])   # S^2's law at kappa/kappa_#
+    err, err_foil = float(np.abs(kb.R - closed).max()), float(np.abs(kb.R - shape).max())
+    rep.add(check(
         "noisy Kuramoto (beta = 0, S^1): the stationary branch is R = I_1(kappa R)/I_0(kappa R) "
         "(max |R_branch - R_closed| on kappa in [2, 6])",
-        1e-9, float(np.abs(kb.R - closed).max()),
-        f"continuation of the self-consistency, {kb.kappa.size} points, zonal quadrature M = 64"))
+        "<= 1e-09", f"{err:.3e}", err <= 1e-9,
+        f"continuation of the self-consistency, {kb.kappa.size} points, zonal quadrature M = 64",
+        error=err, tolerance=1e-9,
+        foil="S^2's law at the same kappa/kappa_#: R = coth(3 (kappa/2) R) - 1/(3 (kappa/2) R)",
+        foil_passed=bool(err_foil <= 1e-9),
+        foil_note=f"the branch's shape independent of the dimension (max deviation {err_foil:.3g})"))
     rep.add(compare(
         "noisy Kuramoto: the pitchfork at kappa = 2 is supercritical, R^2 = 2 (kappa/2 - 1) + O(R^4)",
         0.5, fitted_coefficient(kb), 1e-4, "fit of kappa/2 - 1 against R^2 on the branch points with R < 0.1",
         relative=True, note="uniform state unique for kappa <= 2, one stable clustered branch above "
-                            "(Bertini-Giacomin-Pakdaman, J. Stat. Phys. 2010)"))
+                            "(Bertini-Giacomin-Pakdaman, J. Stat. Phys. 2010)",
+        foil=1 / 3, foil_note="the Curie-Weiss (Ising) mean-field law m^2 = 3 (1 - T/T_c), i.e. C = 1/3"))
     cases = []
     for d, norm, beta in P["pitchfork_cases"]:
         _, b = branch(beta, d, norm, span=1.5, max_points=120)
@@ -74,7 +81,10 @@ def add_claims(rep: Report, P: dict) -> dict:
             "continuous (C > 0)" if continuous else "discontinuous (C < 0): a fold below kappa_#, hysteresis",
             measured,
             (not b.subcritical and fold is None) if continuous else (b.subcritical and fold is not None),
-            par))
+            par, foil="discontinuous" if continuous else "continuous",
+            foil_passed=((b.subcritical and fold is not None) if continuous
+                         else (not b.subcritical and fold is None)),
+            foil_note="the other character of the transition"))
         cases.append({"d": d, "normalization": norm, "beta": beta, "branch": b})
     roots = {}
     for d in (2, 3):
@@ -87,7 +97,8 @@ def add_claims(rep: Report, P: dict) -> dict:
             "turns subcritical",
             pred, root, 1e-4,
             f"zero of the fitted curvature of continuations (beta in [{lo:.3g}, {hi:.3g}], Brent)",
-            relative=True,
+            relative=True, foil=critical_beta(5 - d),
+            foil_note=f"beta_* of S^{4 - d} (the dimension ignored)",
             note="predicted: Mun-Rosenzweig's sharp threshold I_{d/2+1}(beta_*)/I_{d/2}(beta_*) = 1/d for "
                  "the "
                  "global minimizers (2604.16288: d = 2, 2606.05140: any d); here it is also where the local "
@@ -99,6 +110,9 @@ def add_claims(rep: Report, P: dict) -> dict:
         "C > 0 at every beta (no beta_*)", "fitted C = " + ", ".join(f"{c:.4g} (beta = {b:g})"
                                                                     for b, c in sa.items()),
         all(c > 0 for c in sa.values()), "continuations on S^1, SA, beta = 1, 5, 20",
+        foil="SA like USA: C < 0 above a beta_* (at beta = 5 and 20)",
+        foil_passed=bool(sa[5.0] < 0 and sa[20.0] < 0),
+        foil_note="the USA sign pattern (beta_* = 2.447 on S^1) carried over to SA",
         note="no paper on the SA case was found; the claim is the sign of the expansion of "
              "docs/theory/noise.md#the-pitchfork-at-kappa, checked here on computed branches."))
     return {"kuramoto": kb, "cases": cases, "beta_star": roots, "sa_coefficients": sa}

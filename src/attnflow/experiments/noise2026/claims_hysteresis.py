@@ -76,5 +76,8 @@ def add_claims(rep: Report, P: dict, fold: float) -> dict:
                   f"{int(both.sum())} of {int(inside.sum())} grid values: R_up = "
                   + ", ".join(f"{r:.1e}" for r in R_up[inside]) + "; R_down = "
                   + ", ".join(f"{r:.3f}" for r in R_down[inside]),
-                  bool(inside.any() and both.sum() == inside.sum()), par))
+                  bool(inside.any() and both.sum() == inside.sum()), par,
+                  foil="no loop: the two sweeps on one state at every grid kappa",
+                  foil_passed=bool(np.all(np.abs(R_up[inside] - R_down[inside]) < _CLUSTERED)),
+                  foil_note="a continuous transition (unique stable state at each kappa)"))
     return {"kappas": kappas, "R_up": R_up, "R_down": R_down}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["bifurcation_figure", "hysteresis_figure", "phase_figure"]
+__all__ = ["bifurcation_figure", "diagram_figure", "hysteresis_figure", "phase_figure"]
 
 
 def _branch_lines(ax, b, color, label):
@@ -18,8 +18,9 @@ def _branch_lines(ax, b, color, label):
     ax.plot(b.attrs["kappa_threshold"], 0.0, "o", color=color, ms=4)
 
 
-def bifurcation_figure(out: Path, diagrams: dict, particles: dict) -> str:
-    """R against kappa for several beta on S^1 and S^2, with the particle measurements."""
+def bifurcation_figure(out: Path, diagrams: dict, cases: list) -> str:
+    """R against kappa for several beta on S^1 and S^2 (USA), with the particles of the diagrams
+    (late mean R from the clustered start, in the colour of their beta)."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
@@ -32,13 +33,18 @@ def bifurcation_figure(out: Path, diagrams: dict, particles: dict) -> str:
         for (beta, b), color in zip(items, colors, strict=True):
             _branch_lines(ax, b, color, f"beta = {beta:g}")
             kmax = max(kmax, float(b.kappa.max()))
-        p = particles["stationary"][d]
-        ax.plot(p["kappa"], p["R"], "kx", ms=8, mew=2, label="particles (beta = 1)")
+            for res in cases:
+                cd, norm, cb, N = res["case"][:4]
+                if (cd, norm, cb) == (d, "usa", beta):
+                    ax.plot([r["q"] * res["k0"] for r in res["runs"]], [r["clustered"] for r in res["runs"]],
+                            "o", color=color, mec="k", ms=6, label=f"particles, N = {N}")
+                    ax.plot([r["q"] * res["k0"] for r in res["runs"]], [r["uniform"] for r in res["runs"]],
+                            "^", color=color, mec="k", ms=6)
         ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(xlabel="kappa (noise sqrt(2/kappa) dB)", ylabel="R = |int x d mu|", xlim=(0, kmax),
                ylim=(-0.02, 1),
                title=f"stationary branches on S^{d - 1} (USA): solid stable, dashed unstable")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=7, loc="lower right", ncol=2)
         ax.grid(alpha=0.3)
     p = out / "noise_bifurcation.png"
     fig.savefig(p, dpi=90)
@@ -99,5 +105,45 @@ def hysteresis_figure(out: Path, hyst: dict, b, particles: dict) -> str:
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     p = out / "noise_hysteresis.png"
+    fig.savefig(p, dpi=90)
+    return str(p)
+
+
+def diagram_figure(out: Path, cases: list) -> str:
+    """One panel per particle diagram: R against q = kappa/kappa_#, the branch of the continuation
+    (stable solid, unstable dashed), the uniform state's finite-N level, and the particles' late
+    mean R from the clustered (circles) and the uniform (triangles) start, with the tolerance."""
+    from matplotlib.figure import Figure
+
+    from .claims_diagram import uniform_level
+
+    ncol = min(3, len(cases))
+    nrow = -(-len(cases) // ncol)
+    fig = Figure(figsize=(4.2 * ncol, 3.4 * nrow), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrow, ncol)).ravel()
+    for ax, res in zip(axes, cases, strict=False):
+        d, norm, beta, N, _, qs = res["case"]
+        b, k0 = res["branch"], res["k0"]
+        for flag, ls in ((True, "-"), (False, "--")):
+            ax.plot(b.kappa / k0, np.where(b.stable == flag, b.R, np.nan), color="gray", ls=ls, lw=1.4)
+        qq = np.linspace(0.0, 0.99, 100)
+        ax.plot(qq, [uniform_level(N, d, q) for q in qq], color="gray", lw=0.8, ls=":")
+        ax.plot([1, max(qs) * 1.05], [0, 0], color="gray", lw=0.8, ls="--")
+        tol = 4 / np.sqrt(N) + 6e-3
+        q = [r["q"] for r in res["runs"]]
+        ax.errorbar(q, [r["clustered"] for r in res["runs"]], yerr=tol, fmt="o", color="tab:red", ms=5,
+                    capsize=3, label="clustered start")
+        ax.errorbar(q, [r["uniform"] for r in res["runs"]], yerr=tol, fmt="^", color="tab:blue", ms=5,
+                    capsize=3, label="uniform start")
+        ax.axvline(1.0, color="k", lw=0.8, ls=":")
+        if res["fold"] is not None:
+            ax.axvline(res["fold"] / k0, color="k", lw=0.8, ls="--")
+        ax.set(xlim=(0.6, max(qs) * 1.05), ylim=(-0.02, 1), xlabel="q = kappa/kappa_#",
+               ylabel="R (late mean)", title=f"S^{d - 1}, {norm.upper()}, beta = {beta:g}, N = {N}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in axes[len(cases):]:
+        ax.set_visible(False)
+    p = out / "noise_particle_diagrams.png"
     fig.savefig(p, dpi=90)
     return str(p)
