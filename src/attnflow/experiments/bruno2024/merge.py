@@ -24,11 +24,16 @@ clusters are meta-stable, with a lifetime growing with N):
 
        t_merge ~ const + (1 / (2 gamma_max) + e / lambda) ln N        (0.200 ln N at beta = 5).
 
-   Approximations: the next symmetry-breaking mode (j = 2, e_2 = 0.124) is only N^{-0.064} smaller,
-   so over N = 1e3..1e6 the local exponent lies between e and e_2 (slope 0.20..0.38); the map from
-   mode amplitudes to gaps and the nonlinear phases add N-independent but seed-dependent factors
-   (Rayleigh amplitudes: ln delta spreads by ~1 from seed to seed, i.e. merge times by ~1/lambda ~ 3);
-   the clusters are treated as points (their widths, ~0.1 rad at detection, shift f by O(width^2)).
+   Approximations, checked numerically (docs/theory/linear-stability.md#merge-times-grow-like-ln-n):
+   the next symmetry-breaking mode (j = 2, e_2 = 0.124) is only N^{-0.064} smaller, and in the
+   linear Monte Carlo of mode competition the symmetry-breaking modes at the end of the linear
+   phase fall like N^{-0.083} over N = 1e3..1e6 (N^{-0.061} only beyond); the clusters form with
+   gap deviations of 0.1..0.5 rad, where the escape is partly nonlinear (the lifetime grows by
+   1.73 ln 3 from d = 0.3 to 0.1 along the unstable direction, not ln 3 / lambda = 2.87 ln 3):
+   together the slope lies between ~0.15 and ~0.27. The map from mode amplitudes to gaps adds
+   N-independent but seed-dependent factors (Rayleigh amplitudes: ln delta spreads by ~1 from seed
+   to seed, i.e. merge times by ~1/lambda ~ 3); the clusters are treated as points (their widths,
+   ~0.1 rad at detection, shift f by O(width^2)).
 
 :func:`merge_times` continues the iid runs until the count of tight clusters drops below k_max;
 :func:`cluster_ode_lifetime` integrates the point-cluster dynamics from the measured formation
