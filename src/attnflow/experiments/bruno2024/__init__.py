@@ -33,7 +33,8 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
    scaling of W_1 between particles and the PDE during the linear phase, and its growth rate
    (gamma_max, not Dobrushin's e^beta).
 6. beta = 7 (the notebook's second case, k_max = 4, full mode only): the most frequent first
-   cluster count over the seeds.
+   cluster count over the seeds; d = 3 (full mode only): the most frequent degree of the first
+   structure from iid starts on S^2 against k_max(beta, 3) (:mod:`.s2`).
 
 Every passing row carries a foil (a plausible wrong prediction, see
 :mod:`attnflow.experiments.report`).
@@ -122,6 +123,15 @@ def _run(out_dir: Path, quick: bool) -> Report:
         clock["beta = 7 runs"] = time.perf_counter() - t0
     claims_clusters.add_beta2_claim(report, cfg, runs2)
 
+    runs_s2: list[dict[str, Any]] = []
+    if cfg.s2_N is not None:
+        from .s2 import s2_run
+
+        t0 = time.perf_counter()
+        runs_s2 = [s2_run(cfg.s2_N, 900_000 + s) for s in range(cfg.s2_seeds)]
+        clock["S^2 runs"] = time.perf_counter() - t0
+    claims_clusters.add_s2_claim(report, cfg, runs_s2)
+
     t0 = time.perf_counter()
     report.figures.extend(draw(out, cfg, study, runs, cluster_runs, gamma, gmax, times["mc_t"], samples,
                                shown_pde, ds, merges))
@@ -153,13 +163,14 @@ def _run(out_dir: Path, quick: bool) -> Report:
         "Wall time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in clock.items()) + ".",
     ])
     _store(report, cfg, study, runs, cluster_runs, mc, times["tl"], ds, samples[shown_pde][0], merges,
-           runs2)
+           runs2, runs_s2)
     return report
 
 
 def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[str, Any]],
            cluster_runs: list[dict[str, Any]], mc: dict[int, tuple[float, float]], tl: np.ndarray, ds: Any,
-           pde_sol: Any, merges: list[dict[str, Any]], runs2: list[dict[str, Any]]) -> None:
+           pde_sol: Any, merges: list[dict[str, Any]], runs2: list[dict[str, Any]],
+           runs_s2: list[dict[str, Any]]) -> None:
     """The raw arrays of the runs into ``report.data`` (written to results.zarr)."""
     for d in (2, 3):
         s = study[f"d{d}"]
@@ -188,6 +199,8 @@ def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[s
     report.data["pde_rho"] = pde_sol.rho[:, :: max(1, cfg.kymo_M // 256)]
     for key in ("N", "seed", "t_cl", "t_merge", "lifetime", "ode", "irr", "mass_dev"):
         report.data[f"merge_{key}"] = np.array([q[key] for q in merges], dtype=float)
+    if runs_s2:
+        report.data["s2_lead"] = np.array([r["lead"] for r in runs_s2])
     if runs2:
         report.data["beta2_count"] = np.array([r["count"] for r in runs2])
         report.data["beta2_lead"] = np.array([r["lead"] for r in runs2])

@@ -76,6 +76,8 @@ class Config:
     merge_t_max: float                  # ... until their count drops below k_max, or this time
     beta2_N: int | None                 # beta = BETA_2 runs (None: not run)
     beta2_seeds: int
+    s2_N: int | None                    # iid runs on S^2 (None: not run)
+    s2_seeds: int
     chaos_Ns: tuple[int, ...]
     chaos_seeds: tuple[int, ...]
     chaos_M: int
@@ -88,7 +90,7 @@ QUICK = Config(
     mode="quick", betas2=(1.0, 3.0, 5.0, 7.0, 12.0), betas3=(2.0, 5.0, 8.0), betas3_particles=(2.0, 5.0, 8.0),
     lattice_n=1000, rings=150, Ns=(1000, 3000, 10000), slope_rows=False, seeds=(10, 8, 4), n_cluster=None,
     cluster_seeds=0, n_detect=1000, figure_N=3000, merge_Ns=(1000,), merge_t_max=8.0, beta2_N=None,
-    beta2_seeds=0,
+    beta2_seeds=0, s2_N=None, s2_seeds=0,
     chaos_Ns=(500, 2000, 8000), chaos_seeds=(0, 1, 2), chaos_M=512, kymo_M=512, pde_samples=8)
 
 #: full mode (the gallery)
@@ -97,6 +99,6 @@ FULL = Config(
     betas3_particles=tuple(b for b in TABLE_BETAS if b <= 20), lattice_n=2000, rings=200,
     Ns=(1000, 10000, 100000, 1000000), slope_rows=True, seeds=(32, 24, 8, 4), n_cluster=20000,
     cluster_seeds=24, n_detect=1000, figure_N=20000, merge_Ns=(1000, 10000, 100000, 1000000),
-    merge_t_max=10.0, beta2_N=20000, beta2_seeds=32,
+    merge_t_max=10.0, beta2_N=20000, beta2_seeds=32, s2_N=4000, s2_seeds=24,
     chaos_Ns=(1000, 4000, 16000, 64000), chaos_seeds=(0, 1, 2, 3), chaos_M=1024, kymo_M=1024,
     pde_samples=24)
