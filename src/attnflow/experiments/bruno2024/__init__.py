@@ -7,7 +7,11 @@ harmonic grows at gamma_k = k (k + d - 2) Gamma(d/2) (2/beta)^{d/2-1} I_{k+d/2-1
 N iid tokens the k_max mode (amplitude ~ N^{-1/2}) reaches O(1) at
 t_lin ~ (ln N / 2 + ln a) / gamma_max (linear phase), the k_max-fold structure persists
 (quasi-linear phase), and on S^1 the tokens gather into k_max clusters at the angles
-(2 pi m - arg mu_hat_kmax(0)) / k_max, which merge only on much longer time scales.
+(2 pi m - arg mu_hat_kmax(0)) / k_max, which are meta-stable: they merge only after a time
+that grows with N. Derived here (:mod:`.merge`): equally spaced clusters are a saddle of the
+cluster dynamics (rate lambda = 0.349 at beta = 5, k = 3), the gaps at formation deviate by
+~N^{-e}, e = (1 - gamma_4 / gamma_3) / 2 = 0.060 (the fastest symmetry-breaking mode, amplified in
+the linear phase), so t_merge ~ const + (1 / (2 gamma_max) + e / lambda) ln N = const + 0.200 ln N.
 
 What :func:`run` measures (one report row per claim; every value comes from a run):
 
@@ -22,21 +26,27 @@ What :func:`run` measures (one report row per claim; every value comes from a ru
    the most frequent count of the first clusters (against k_max, with the seed statistics), and
    their angles.
 4. The time the leading amplitude reaches 0.3 and the time the clusters form, against ln N
-   (predicted slope 1 / (2 gamma_max)), N from 10^3 to 10^6 (full mode only), and whether the
-   clusters survive (no merge) up to a later time.
+   (predicted slope 1 / (2 gamma_max)), N from 10^3 to 10^6 (full mode only); the merge time of
+   the k_max clusters against ln N (slope 1 / (2 gamma_max) + e / lambda, full mode only) and each
+   seed's lifetime against the point-cluster dynamics from its formation state.
 5. Propagation of chaos (:func:`attnflow.experiments.chaos.particles_vs_pde`): the N^{-1/2}
-   scaling of W_1 between particles and the PDE during the linear phase.
+   scaling of W_1 between particles and the PDE during the linear phase, and its growth rate
+   (gamma_max, not Dobrushin's e^beta).
+6. beta = 7 (the notebook's second case, k_max = 4, full mode only): the most frequent first
+   cluster count over the seeds; d = 3 (full mode only): the most frequent degree of the first
+   structure from iid starts on S^2 against k_max(beta, 3) (:mod:`.s2`).
 
 Every passing row carries a foil (a plausible wrong prediction, see
 :mod:`attnflow.experiments.report`).
 
-``quick=True`` runs a reduced version (~21 s of CPU); the full mode took 535 s (docs/gallery/bruno2024.md).
+``quick=True`` runs a reduced version (~25 s of CPU); the full mode's wall time is in
+docs/gallery/bruno2024.md.
 
 Modules: :mod:`.settings` (constants and run sizes), :mod:`.kmax` (near-uniform runs),
-:mod:`.iid` (iid runs, persistence, the Monte Carlo of mode competition),
-:mod:`.notebook_pde` (the notebook's noisy PDE profile), one ``claims_*`` module per group of
-rows (:mod:`.claims_kmax` 1-2, :mod:`.claims_clusters` 3, :mod:`.claims_time_scales` 4,
-:mod:`.claims_chaos` 5) and :mod:`.figures`.
+:mod:`.iid` (iid runs, the Monte Carlo of mode competition), :mod:`.merge` (merge times, the
+saddle of the cluster dynamics), :mod:`.notebook_pde` (the notebook's noisy PDE profile), one
+``claims_*`` module per group of rows (:mod:`.claims_kmax` 1-2, :mod:`.claims_clusters` 3 and 6,
+:mod:`.claims_time_scales` and :mod:`.claims_merge` 4, :mod:`.claims_chaos` 5) and :mod:`.figures`.
 """
 
 from __future__ import annotations
@@ -49,10 +59,11 @@ import numpy as np
 
 from ... import analysis, theory
 from ..report import Report, start
-from . import claims_chaos, claims_clusters, claims_kmax, claims_time_scales
+from . import claims_chaos, claims_clusters, claims_kmax, claims_merge, claims_time_scales
 from .figures import draw
-from .iid import iid_runs
+from .iid import beta2_runs, iid_runs
 from .kmax import kmax_study
+from .merge import merge_study
 from .notebook_pde import notebook_pde
 from .settings import BETA, CLUSTER_MIN_FRACTION, CLUSTER_TOL, FULL, IID_K, QUICK, Config
 
@@ -92,8 +103,9 @@ def _run(out_dir: Path, quick: bool) -> Report:
     mc = claims_clusters.add_claims(report, cfg, cluster_runs, gmax)
     times = claims_time_scales.add_claims(report, cfg, runs, mc, gmax)
     t0 = time.perf_counter()
-    persist = claims_time_scales.add_persistence_claim(report, cfg, runs, cluster_runs)
-    clock["persistence"] = time.perf_counter() - t0
+    merges = merge_study(cfg, runs)
+    clock["merge times"] = time.perf_counter() - t0
+    claims_merge.add_claims(report, cfg, merges, gmax)
 
     t0 = time.perf_counter()
     samples = [notebook_pde(cfg.kymo_M, 12345 + i) for i in range(cfg.pde_samples)]
@@ -106,8 +118,23 @@ def _run(out_dir: Path, quick: bool) -> Report:
     claims_chaos.add_claims(report, cfg, ds, gmax)
 
     t0 = time.perf_counter()
+    runs2 = beta2_runs(cfg)
+    if runs2:
+        clock["beta = 7 runs"] = time.perf_counter() - t0
+    claims_clusters.add_beta2_claim(report, cfg, runs2)
+
+    runs_s2: list[dict[str, Any]] = []
+    if cfg.s2_N is not None:
+        from .s2 import s2_run
+
+        t0 = time.perf_counter()
+        runs_s2 = [s2_run(cfg.s2_N, 900_000 + s) for s in range(cfg.s2_seeds)]
+        clock["S^2 runs"] = time.perf_counter() - t0
+    claims_clusters.add_s2_claim(report, cfg, runs_s2)
+
+    t0 = time.perf_counter()
     report.figures.extend(draw(out, cfg, study, runs, cluster_runs, gamma, gmax, times["mc_t"], samples,
-                               shown_pde, ds))
+                               shown_pde, ds, merges))
     clock["figures"] = time.perf_counter() - t0
 
     # -- notes and raw data ---------------------------------------------------------------------------
@@ -135,13 +162,15 @@ def _run(out_dir: Path, quick: bool) -> Report:
         "clustered when every remaining component has mean resultant length >= 0.99.",
         "Wall time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in clock.items()) + ".",
     ])
-    _store(report, cfg, study, runs, cluster_runs, mc, times["tl"], ds, samples[shown_pde][0], persist)
+    _store(report, cfg, study, runs, cluster_runs, mc, times["tl"], ds, samples[shown_pde][0], merges,
+           runs2, runs_s2)
     return report
 
 
 def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[str, Any]],
            cluster_runs: list[dict[str, Any]], mc: dict[int, tuple[float, float]], tl: np.ndarray, ds: Any,
-           pde_sol: Any, persist: list[dict[str, Any]]) -> None:
+           pde_sol: Any, merges: list[dict[str, Any]], runs2: list[dict[str, Any]],
+           runs_s2: list[dict[str, Any]]) -> None:
     """The raw arrays of the runs into ``report.data`` (written to results.zarr)."""
     for d in (2, 3):
         s = study[f"d{d}"]
@@ -168,6 +197,10 @@ def _store(report: Report, cfg: Config, study: dict[str, Any], runs: list[dict[s
     report.data["chaos_w1"] = ds["w1"].values
     report.data["pde_t"] = pde_sol.t
     report.data["pde_rho"] = pde_sol.rho[:, :: max(1, cfg.kymo_M // 256)]
-    if persist:
-        report.data["persist_t"] = persist[0]["t"]
-        report.data["persist_counts"] = np.array([q["counts"] for q in persist])
+    for key in ("N", "seed", "t_cl", "t_merge", "lifetime", "ode", "irr", "mass_dev"):
+        report.data[f"merge_{key}"] = np.array([q[key] for q in merges], dtype=float)
+    if runs_s2:
+        report.data["s2_lead"] = np.array([r["lead"] for r in runs_s2])
+    if runs2:
+        report.data["beta2_count"] = np.array([r["count"] for r in runs2])
+        report.data["beta2_lead"] = np.array([r["lead"] for r in runs2])

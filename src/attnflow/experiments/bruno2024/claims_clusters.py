@@ -16,9 +16,9 @@ import numpy as np
 from ... import theory
 from ..report import Report, compare
 from .iid import mc_win_probability
-from .settings import ANGLE_TOL, BETA, IID_DT, PDE_NODES, PDE_NOISE, THRESHOLD, Config
+from .settings import ANGLE_TOL, BETA, BETA_2, IID_DT, IID_DT_2, PDE_NODES, PDE_NOISE, THRESHOLD, Config
 
-__all__ = ["add_claims", "add_notebook_pde_claim"]
+__all__ = ["add_beta2_claim", "add_claims", "add_notebook_pde_claim", "add_s2_claim"]
 
 
 def add_claims(report: Report, cfg: Config, cluster_runs: list[dict[str, Any]], gmax: float
@@ -98,6 +98,69 @@ def add_claims(report: Report, cfg: Config, cluster_runs: list[dict[str, Any]], 
         foil=float(theory.growth_rates(BETA, 2, km + 1)[km + 1]),
         foil_note="gamma of the runner-up mode k_max + 1"))
     return mc
+
+
+def add_beta2_claim(report: Report, cfg: Config, runs2: list[dict[str, Any]]) -> None:
+    """Add the row of the notebook's second case, beta = BETA_2 (``runs2`` from :func:`~.iid.beta2_runs`):
+    the most frequent first cluster count against k_max(BETA_2) = 4."""
+    if not runs2:
+        return
+    km = theory.k_max(BETA_2, 2)
+    g = theory.growth_rates(BETA_2, 2, km + 2)
+    runner = max((k for k in range(1, km + 3) if k != km), key=lambda k: g[k])
+    counts = [int(r["count"]) for r in runs2]
+    values, freq = np.unique(counts, return_counts=True)
+    mode_count = int(values[np.argmax(freq)])
+    n = len(runs2)
+    frac = float(np.mean([c == km for c in counts]))
+    lo, hi = _wilson(frac, n)
+    p_lead, _ = mc_win_probability(runs2[0]["N"], beta=BETA_2)
+    leads = [int(r["lead"]) for r in runs2]
+    lv, lf = np.unique(leads, return_counts=True)
+    report.add(compare(
+        f"beta = {BETA_2:g} (the notebook's second case): the first clusters number k_max = {km} (most "
+        "frequent count over the seeds)", km, mode_count, 0.0,
+        f"USA, beta = {BETA_2:g}, N = {runs2[0]['N']}, {n} iid uniform starts, rk4 dt = {IID_DT_2:g}, "
+        "spectral backend; cluster detection as at beta = 5",
+        note=(f"k_max(beta = {BETA_2:g}) = argmax_k gamma_k = {km} (gamma_{km} = {g[km]:.1f}, runner-up "
+              f"gamma_{runner} = {g[runner]:.1f}, ratio {g[runner] / g[km]:.3f}). Counts "
+              f"{ {int(c): int(f) for c, f in zip(values, freq, strict=True)} }; fraction with {km} clusters "
+              f"{frac:.2f} (95 % Wilson interval [{lo:.2f}, {hi:.2f}], {n} seeds). First mode to reach "
+              f"{THRESHOLD:g}: { {int(c): int(f) for c, f in zip(lv, lf, strict=True)} }, against the "
+              f"linear Monte Carlo's P(k_max first) = {p_lead:.2f}. Tolerance 0: a count"),
+        foil=runner, foil_note=f"the runner-up mode {runner} (the closest growth rate)"))
+
+
+def add_s2_claim(report: Report, cfg: Config, runs_s2: list[dict[str, Any]]) -> None:
+    """Add the S^2 row (``runs_s2`` from :func:`~.s2.s2_run`): the most frequent leading degree against
+    k_max(BETA, 3)."""
+    if not runs_s2:
+        return
+    from .s2 import mc_win_probability_s2
+
+    km = theory.k_max(BETA, 3)
+    g = theory.growth_rates(BETA, 3, km + 2)
+    runner = max((k for k in range(1, km + 3) if k != km), key=lambda k: g[k])
+    leads = [int(r["lead"]) for r in runs_s2]
+    values, freq = np.unique(leads, return_counts=True)
+    n = len(runs_s2)
+    frac = float(np.mean([ld == km for ld in leads]))
+    lo, hi = _wilson(frac, n)
+    N = runs_s2[0]["N"]
+    report.add(compare(
+        f"d = 3 (S^2), iid starts: the first structure is the degree k_max(beta, 3) = {km} harmonic (most "
+        f"frequent degree to reach {THRESHOLD:g} first, over the seeds)", km, int(values[np.argmax(freq)]),
+        0.0,
+        f"USA, beta = {BETA:g}, N = {N} iid uniform on S^2, {n} seeds, rk4 dt = {IID_DT:g}, backend "
+        f"{runs_s2[0]['backend']}; degree powers a_l of analysis.mode_amplitudes, l = 1..8",
+        note=(f"gamma_l (d = 3): gamma_{km} = {g[km]:.3f}, runner-up gamma_{runner} = {g[runner]:.3f} (ratio "
+              f"{g[runner] / g[km]:.3f}). Leading degrees "
+              f"{ {int(c): int(f) for c, f in zip(values, freq, strict=True)} }; fraction {frac:.2f} (95 % "
+              f"Wilson interval [{lo:.2f}, {hi:.2f}]) against {mc_win_probability_s2(N):.2f} from the linear "
+              "Monte Carlo with chi-square amplitudes of 2 l + 1 degrees of freedom (attnflow.experiments."
+              "bruno2024.s2). [B] state no cluster count for d >= 3; the structure is that of the degree, "
+              "not a number of clusters. Tolerance 0: a degree"),
+        foil=runner, foil_note=f"the runner-up degree {runner} (the closest growth rate)"))
 
 
 def _wilson(frac: float, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""The six figures of the [B] reproduction, written as PNG files (:func:`draw`).
+"""The seven figures of the [B] reproduction, written as PNG files (:func:`draw`).
 
 The k_max and time-scale figures are drawn on :class:`matplotlib.figure.Figure` objects (no
 pyplot); the mode amplitudes, the clusters and the kymograph use :mod:`attnflow.plot`, whose
@@ -20,13 +20,14 @@ __all__ = ["draw"]
 
 def draw(out: Path, cfg: Config, study: dict[str, Any], runs: list[dict[str, Any]],
          cluster_runs: list[dict[str, Any]], gamma: np.ndarray, gmax: float, mc_t: dict[int, float],
-         samples: list[tuple[Any, np.ndarray, int]], shown_pde: int, ds: Any) -> list[str]:
+         samples: list[tuple[Any, np.ndarray, int]], shown_pde: int, ds: Any,
+         merges: list[dict[str, Any]]) -> list[str]:
     """Write the figures into ``out``; return their file names, in order.
 
     ``study`` from :func:`~.kmax.kmax_study`, ``runs``/``cluster_runs`` from
     :func:`~.iid.iid_runs`, ``gamma`` = gamma_k for k = 0..IID_K, ``mc_t`` the Monte Carlo
-    E[t_lin] per N, ``samples`` the notebook PDE runs (``shown_pde`` is drawn) and ``ds`` the
-    propagation-of-chaos dataset.
+    E[t_lin] per N, ``samples`` the notebook PDE runs (``shown_pde`` is drawn), ``ds`` the
+    propagation-of-chaos dataset and ``merges`` the merge study (:func:`~.merge.merge_study`).
     """
     import matplotlib.pyplot as plt
 
@@ -65,7 +66,43 @@ def draw(out: Path, cfg: Config, study: dict[str, Any], runs: list[dict[str, Any
     plt.close(fig)
     _fig_times(runs, gmax, mc_t, add_fig("t_lin_vs_logN.png"))
     plot_particles_vs_pde(ds).savefig(add_fig("w1_vs_t.png"), dpi=80)
+    if merges:
+        _fig_merges(merges, gmax, add_fig("merge_times.png"))
     return figs
+
+
+def _fig_merges(merges: list[dict[str, Any]], gmax: float, path: Path) -> None:
+    """Merge time against ln N with the derived slope; lifetime against the point-cluster prediction."""
+    from matplotlib.figure import Figure
+
+    from .merge import irregularity_exponent, saddle_rate
+
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    lnN = np.log([q["N"] for q in merges])
+    tm = np.array([q["t_merge"] for q in merges])
+    life = np.array([q["lifetime"] for q in merges])
+    ode = np.array([q["ode"] for q in merges])
+    lam = saddle_rate(theory.k_max(BETA, 2))
+    e, _ = irregularity_exponent()
+    ax1.plot(lnN, tm, "o", color="tab:purple", alpha=0.6, label="t_merge (per seed)")
+    ok = np.isfinite(tm)
+    if ok.sum() >= 2:
+        xs = np.linspace(lnN.min() - 0.3, lnN.max() + 0.3, 10)
+        slope = 1 / (2 * gmax) + e / lam
+        ax1.plot(xs, tm[ok].mean() + slope * (xs - lnN[ok].mean()), "--", color="k", lw=1,
+                 label=f"derived slope 1/(2 gamma_max) + e/lambda = {slope:.3f}")
+    ax1.set(xlabel="ln N", ylabel="t_merge", title=f"USA, beta = {BETA:g}: first merge of the k_max clusters")
+    ax2.plot(ode, life, "o", color="tab:green", alpha=0.6)
+    hi = float(np.nanmax(np.concatenate([ode[np.isfinite(ode)], life[np.isfinite(life)], [1.0]])))
+    ax2.plot([0, hi], [0, hi], "k--", lw=1, label="measured = predicted")
+    ax2.set(xlabel="point-cluster dynamics from the formation state", ylabel="t_merge - t_cl (particles)",
+            title=f"lifetime per seed (saddle rate lambda = {lam:.3f})")
+    for ax in (ax1, ax2):
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.savefig(path, dpi=80)
 
 
 def _fig_kmax(study: dict[str, Any], path: Path) -> None:
