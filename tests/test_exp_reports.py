@@ -551,8 +551,8 @@ NO_FOIL: dict[str, list[str]] = {
     # set at t = 0.5, where every curve is near 0 (no reading of the figure puts a scheme below sqrt-scaling)
     "normalization2025": ["RK4 step error", "sqrt-scaling is the slowest"],
     "longcontext2025": [],
-    "minilm": [""],
-    "causal2024": [""],
+    "minilm": [],
+    "causal2024": [],
     # every noise2026 row carries a foil (a wrong theory its measurement refutes)
     "noise2026": [],
 }
