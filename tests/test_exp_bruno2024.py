@@ -36,3 +36,46 @@ def test_spacing_irregularity_of_cluster_angles():
     assert spacing_irregularity(np.mod(even, 2 * np.pi)) == pytest.approx(0.0, abs=1e-14)
     shifted = even + np.array([0.0, 0.05, 0.0])         # gaps 2 pi/3 + 0.05, 2 pi/3 - 0.05, 2 pi/3
     assert spacing_irregularity(np.mod(shifted, 2 * np.pi)) == pytest.approx(0.05, rel=1e-12)
+
+
+def test_saddle_rate_is_the_top_eigenvalue_of_the_cluster_jacobian():
+    from attnflow.experiments.bruno2024.merge import saddle_rate
+
+    for k, beta in ((3, 5.0), (4, 7.0), (2, 3.0)):
+        theta0 = 2 * np.pi * np.arange(k) / k
+
+        def rhs(th, k=k, beta=beta):
+            s = th[None, :] - th[:, None]
+            return (np.exp(beta * np.cos(s)) * np.sin(s)).sum(axis=1) / k
+
+        h = 1e-6
+        jac = np.stack([(rhs(theta0 + h * e) - rhs(theta0 - h * e)) / (2 * h) for e in np.eye(k)], axis=1)
+        top = np.linalg.eigvals(jac).real.max()
+        assert saddle_rate(k, beta) == pytest.approx(top, rel=1e-6, abs=1e-7)
+    assert saddle_rate(3, 5.0) == pytest.approx(0.349, abs=5e-4)       # the value quoted in the docs
+
+
+def test_irregularity_exponent_at_beta_5():
+    from attnflow.experiments.bruno2024.merge import irregularity_exponent
+
+    e, j = irregularity_exponent(5.0)
+    g = theory.growth_rates(5.0, 2, 12)
+    assert j == 4 and j % theory.k_max(5.0, 2)
+    assert e == pytest.approx((1 - g[4] / g[3]) / 2, rel=1e-12)
+    assert e == pytest.approx(0.0605, abs=5e-4)
+
+
+def test_cluster_escape_time_grows_like_log_of_the_deviation_over_lambda():
+    from attnflow.experiments.bruno2024.merge import cluster_ode_lifetime, saddle_rate
+
+    lam = saddle_rate(3, BETA)
+    base = 2 * np.pi * np.arange(3) / 3
+    # the unstable direction of the circulant linearization: a Fourier mode p = 1 of the positions
+    mode = np.cos(base)
+    masses = np.full(3, 1 / 3)
+    t1 = cluster_ode_lifetime(base + 1e-2 * mode, masses)
+    t2 = cluster_ode_lifetime(base + 1e-3 * mode, masses)
+    assert math.isfinite(t1) and math.isfinite(t2)
+    assert t2 - t1 == pytest.approx(math.log(10) / lam, rel=0.03)
+    # equally spaced equal clusters are stationary: no merge
+    assert cluster_ode_lifetime(base, masses, t_max=20.0) == math.inf
