@@ -79,3 +79,14 @@ def test_cluster_escape_time_grows_like_log_of_the_deviation_over_lambda():
     assert t2 - t1 == pytest.approx(math.log(10) / lam, rel=0.03)
     # equally spaced equal clusters are stationary: no merge
     assert cluster_ode_lifetime(base, masses, t_max=20.0) == math.inf
+
+
+def test_label_statistics_of_the_full_mode_rows():
+    from attnflow.experiments.bruno2024.claims_clusters import _label_statistics
+
+    km, g, runner, values, freq, frac, (lo, hi) = _label_statistics(7.0, 2, [4] * 22 + [3] * 7 + [5] * 3)
+    assert km == 4 == theory.k_max(7.0, 2)
+    assert runner != km and g[runner] == max(g[k] for k in range(1, km + 3) if k != km)
+    assert values.tolist() == [3, 4, 5] and freq.tolist() == [7, 22, 3]
+    assert frac == pytest.approx(22 / 32)
+    assert lo < frac < hi and lo == pytest.approx(0.51, abs=0.01) and hi == pytest.approx(0.82, abs=0.01)

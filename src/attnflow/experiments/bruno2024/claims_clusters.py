@@ -105,15 +105,10 @@ def add_beta2_claim(report: Report, cfg: Config, runs2: list[dict[str, Any]]) ->
     the most frequent first cluster count against k_max(BETA_2) = 4."""
     if not runs2:
         return
-    km = theory.k_max(BETA_2, 2)
-    g = theory.growth_rates(BETA_2, 2, km + 2)
-    runner = max((k for k in range(1, km + 3) if k != km), key=lambda k: g[k])
     counts = [int(r["count"]) for r in runs2]
-    values, freq = np.unique(counts, return_counts=True)
+    km, g, runner, values, freq, frac, (lo, hi) = _label_statistics(BETA_2, 2, counts)
     mode_count = int(values[np.argmax(freq)])
     n = len(runs2)
-    frac = float(np.mean([c == km for c in counts]))
-    lo, hi = _wilson(frac, n)
     p_lead, _ = mc_win_probability(runs2[0]["N"], beta=BETA_2)
     leads = [int(r["lead"]) for r in runs2]
     lv, lf = np.unique(leads, return_counts=True)
@@ -138,14 +133,9 @@ def add_s2_claim(report: Report, cfg: Config, runs_s2: list[dict[str, Any]]) -> 
         return
     from .s2 import mc_win_probability_s2
 
-    km = theory.k_max(BETA, 3)
-    g = theory.growth_rates(BETA, 3, km + 2)
-    runner = max((k for k in range(1, km + 3) if k != km), key=lambda k: g[k])
     leads = [int(r["lead"]) for r in runs_s2]
-    values, freq = np.unique(leads, return_counts=True)
+    km, g, runner, values, freq, frac, (lo, hi) = _label_statistics(BETA, 3, leads)
     n = len(runs_s2)
-    frac = float(np.mean([ld == km for ld in leads]))
-    lo, hi = _wilson(frac, n)
     N = runs_s2[0]["N"]
     report.add(compare(
         f"d = 3 (S^2), iid starts: the first structure is the degree k_max(beta, 3) = {km} harmonic (most "
@@ -161,6 +151,20 @@ def add_s2_claim(report: Report, cfg: Config, runs_s2: list[dict[str, Any]]) -> 
               "bruno2024.s2). [B] state no cluster count for d >= 3; the structure is that of the degree, "
               "not a number of clusters. Tolerance 0: a degree"),
         foil=runner, foil_note=f"the runner-up degree {runner} (the closest growth rate)"))
+
+
+def _label_statistics(beta: float, d: int, labels: list[int]):
+    """Seed statistics of integer labels (cluster counts or leading degrees) against k_max(beta, d).
+
+    Returns (k_max, gamma_k for k <= k_max + 2, the runner-up mode (closest growth rate), the distinct
+    labels, their frequencies, the fraction equal to k_max, its 95 % Wilson interval).
+    """
+    km = theory.k_max(beta, d)
+    g = theory.growth_rates(beta, d, km + 2)
+    runner = max((k for k in range(1, km + 3) if k != km), key=lambda k: g[k])
+    values, freq = np.unique(labels, return_counts=True)
+    frac = float(np.mean([v == km for v in labels]))
+    return km, g, runner, values, freq, frac, _wilson(frac, len(labels))
 
 
 def _wilson(frac: float, n: int, z: float = 1.96) -> tuple[float, float]:

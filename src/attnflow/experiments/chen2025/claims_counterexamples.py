@@ -26,7 +26,7 @@ from .initial import arc_density, circle_grid_density
 from .settings import Settings
 from .zonal_particles import ZonalParticles, ring_cells
 
-__all__ = ["add_claims"]
+__all__ = ["add_claims", "bisect_transition"]
 
 
 def _arc_run(beta: float, f, cells: int, horizon: float, a: float | None = None, dt: float = 0.05
@@ -55,6 +55,23 @@ def _arc_run(beta: float, f, cells: int, horizon: float, a: float | None = None,
     light = phi0 > np.pi / 2
     width = (np.pi - phi[:, light]).max(axis=1)
     return ts, R, width, w
+
+
+def bisect_transition(syncs, lo: float, hi: float, steps: int) -> tuple[float, float, bool]:
+    """Bracket the beta where ``syncs(beta)`` turns from True (at ``lo``) to False (at ``hi``).
+
+    Returns (lo, hi, bracketed); the bracket is halved ``steps`` times only when the end points
+    straddle the transition (bracketed), otherwise it is returned as given.
+    """
+    ok_lo, ok_hi = syncs(lo), syncs(hi)
+    bracketed = ok_lo and not ok_hi
+    for _ in range(steps if bracketed else 0):
+        mid = 0.5 * (lo + hi)
+        if syncs(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi, bracketed
 
 
 def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
@@ -160,15 +177,7 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
         res.setdefault("scan", []).append((beta, float(Rb[-1]), float(wb[-1]), float(synced)))
         return synced
 
-    lo, hi = cfg.arc_betas
-    ok_lo, ok_hi = syncs(lo), syncs(hi)
-    for _ in range(cfg.arc_bisect if (ok_lo and not ok_hi) else 0):
-        mid_b = 0.5 * (lo + hi)
-        if syncs(mid_b):
-            lo = mid_b
-        else:
-            hi = mid_b
-    bracket_ok = ok_lo and not ok_hi
+    lo, hi, bracket_ok = bisect_transition(syncs, *cfg.arc_betas, cfg.arc_bisect)
     res["bracket"] = (lo, hi)
     err = max(0.0, lo - beta_c, beta_c - hi)
     beta_foil = 2 * beta_c                       # ln(p/q): the threshold without the factor 1/2

@@ -32,7 +32,7 @@ from ... import sphere
 from ...integrate import simulate
 from ...model import AttentionModel
 from ..report import Report, check, compare, format_floats
-from .claims_counterexamples import _arc_run
+from .claims_counterexamples import _arc_run, bisect_transition
 from .initial import arc_density
 from .settings import Settings
 
@@ -115,15 +115,7 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
             scan.append((rr, beta, float(ok)))
             return ok
 
-        lo, hi = 0.97 * pred, 1.03 * pred
-        ok_lo, ok_hi = syncs(lo), syncs(hi)
-        for _ in range(cfg.beta0_bisect if (ok_lo and not ok_hi) else 0):
-            mid = 0.5 * (lo + hi)
-            if syncs(mid):
-                lo = mid
-            else:
-                hi = mid
-        brackets.append((rr, lo, hi, ok_lo and not ok_hi))
+        brackets.append((rr, *bisect_transition(syncs, 0.97 * pred, 1.03 * pred, cfg.beta0_bisect)))
 
     def worst(pred_fn) -> tuple[float, bool]:
         errs = [max(0.0, lo - pred_fn(rr), pred_fn(rr) - hi) / pred_fn(rr) for rr, lo, hi, _ in brackets]
