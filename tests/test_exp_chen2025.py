@@ -90,3 +90,50 @@ def test_draw_matrices_satisfy_the_gap_conditions():
         assert lam[0] - lam[1] >= 0.1 and 2 * (lam[0] - lam[1]) <= min(lam[0], lam[0] - lam[-1])
         A2, V2 = draw_matrices(3, seed)
         assert np.array_equal(A, A2) and np.array_equal(V, V2)
+
+
+def test_variation_formulas_against_finite_differences_and_their_foils():
+    from attnflow import sphere
+    from attnflow.experiments.chen2025.claims_variation import (
+        energy,
+        first_variation,
+        geodesic,
+        second_variation,
+    )
+
+    rng = np.random.default_rng(3)
+    x = sphere.uniform(9, 3, rng)
+    w = rng.dirichlet(np.ones(9))
+    v = sphere.tangent_project(x, rng.standard_normal((9, 3)))
+    beta = 3.0
+    kernel = (lambda s: np.exp(beta * s) / beta, lambda s: np.exp(beta * s),
+              lambda s: beta * np.exp(beta * s))
+    y = geodesic(x, v, 0.7)
+    np.testing.assert_allclose(np.linalg.norm(y, axis=1), 1.0, atol=1e-15)
+    h = 1e-4
+    e = [energy(kernel[0], geodesic(x, v, t), w) for t in (-h, 0.0, h)]
+    d1, d2 = (e[2] - e[0]) / (2 * h), (e[2] - 2 * e[1] + e[0]) / h**2
+    assert first_variation(kernel, x, v, w) == pytest.approx(d1, rel=1e-6)
+    assert second_variation(kernel, x, v, w) == pytest.approx(d2, rel=1e-5)
+    # the flat formula (no curvature term) is off by far more than the difference's error
+    assert abs(second_variation(kernel, x, v, w, curvature=False) - d2) > 1e-2 * abs(d2)
+
+
+def test_second_variation_equals_the_riemannian_hessian_of_the_usa_energy():
+    from attnflow import AttentionModel, sphere
+    from attnflow.experiments.chen2025.claims_variation import first_variation, second_variation
+    from attnflow.theory import energy_gradient, energy_hessian
+
+    rng = np.random.default_rng(5)
+    n, d, beta = 7, 3, 1.5
+    x = sphere.uniform(n, d, rng)
+    v = sphere.tangent_project(x, rng.standard_normal((n, d)))
+    w = np.full(n, 1.0 / n)
+    kernel = (lambda s: np.exp(beta * s) / beta, lambda s: np.exp(beta * s),
+              lambda s: beta * np.exp(beta * s))
+    model = AttentionModel(d, beta, normalization="usa")
+    # two independent constructions: the variation along geodesics and theory's Riemannian derivatives
+    assert first_variation(kernel, x, v, w) == pytest.approx(float((energy_gradient(model, x) * v).sum()),
+                                                             rel=1e-12)
+    hv = energy_hessian(model, x) @ v.ravel()
+    assert second_variation(kernel, x, v, w) == pytest.approx(float(v.ravel() @ hv), rel=1e-12)

@@ -148,6 +148,8 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("small beta is a first-order perturbation of Kuramoto", "pass"),
         ("beta_0 depends on mu_0: narrow antipodal arcs synchronize iff beta < artanh(R_0)", "pass"),
         ("general A, V (Theorem 3.1 stand-in, derived here)", "pass"),
+        ("Lemma 3.2 (first variation of E_phi", "pass"),
+        ("Lemma 3.3 (second variation of E_phi", "pass"),
     ],
     "glpr2023": [
         ("beta = 1 on S^1: the tokens cluster to a single point (fraction of seeds with one", "pass"),
@@ -517,6 +519,7 @@ FIGURES: dict[str, list[tuple[str, tuple[int, int]]]] = {
                  ("chen2025_hessian.png", (900, 597)),           # (10, 0.32 x 17 configurations + 1.2) x 90
                  ("chen2025_kuramoto.png", (1170, 342)),         # (13, 3.8) x 90
                  ("chen2025_general.png", (990, 378)),           # (11, 4.2) x 90
+                 ("chen2025_variation.png", (720, 324)),         # (8, 3.6) x 90
                  ("chen2025_fields.png", (945, 945))],           # (10.5, 10.5) x 90
     "glpr2023": [("glpr_circle.png", (1260, 360)),               # (14, 4) x 90
                  ("glpr_equiangular.png", (990, 360)),           # (11, 4) x 90

@@ -47,14 +47,17 @@ docs/theory/checklist.md#rows):
    threshold R_0).
 7. General A, V (:mod:`.claims_general`, a stand-in for Theorem 3.1): particles from a cap reach
    one cluster at +-v_1(V), W_2 decaying at (lambda_1 - lambda_2) e^{beta <A v_1, v_1>} (derived here).
+8. Lemmas 3.2-3.3 (:mod:`.claims_variation`, formulas derived here, only the titles were read): the
+   first and second variation of E_phi along geodesics against finite differences, for exponential
+   and polynomial kernels (foils: the first variation counted once, the flat second variation).
    Then :mod:`.claims_fields` draws configurations with their velocity arrows (their Figs. 1-2).
 
 Modules: :mod:`.settings` (run sizes), :mod:`.zonal_particles` (the Lagrangian solver),
 :mod:`.initial` (initial densities and point sets), :mod:`.measures`, :mod:`.pl` (the PL ratio
 and its bound), one ``claims_*`` module per group of rows above (:mod:`.claims_rates`,
 :mod:`.claims_r2`, :mod:`.claims_counterexamples`, :mod:`.claims_pl`, :mod:`.claims_hessian`,
-:mod:`.claims_kuramoto`, :mod:`.claims_general`, :mod:`.claims_fields`), :mod:`.figures` and
-:mod:`.figures_extra`.
+:mod:`.claims_kuramoto`, :mod:`.claims_general`, :mod:`.claims_variation`, :mod:`.claims_fields`),
+:mod:`.figures` and :mod:`.figures_extra`.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from . import (
     claims_pl,
     claims_r2,
     claims_rates,
+    claims_variation,
 )
 from .pl import pl_lower_bound, pl_ratio
 from .settings import FULL, QUICK
@@ -90,7 +94,8 @@ PAPER = ("Chen, Lin, Polyanskiy, Rigollet, \"Quantitative clustering in mean-fie
 STAGES = (("rates", claims_rates.add_claims), ("r2", claims_r2.add_claims),
           ("counterexamples", claims_counterexamples.add_claims), ("pl", claims_pl.add_claims),
           ("hessian", claims_hessian.add_claims), ("kuramoto", claims_kuramoto.add_claims),
-          ("general", claims_general.add_claims), ("fields", claims_fields.add_claims))
+          ("general", claims_general.add_claims),
+          ("variation", claims_variation.add_claims), ("fields", claims_fields.add_claims))
 
 
 def run(out_dir: Path, quick: bool = False) -> Report:

@@ -1,6 +1,7 @@
 """The figures of rows groups 6-7 and of the velocity snapshots of the [C] reproduction (PNG files).
 
-Drawn on :class:`matplotlib.figure.Figure` objects, without pyplot, like :mod:`.figures`.
+Drawn on :class:`matplotlib.figure.Figure` objects, without pyplot, like
+:mod:`attnflow.experiments.chen2025.figures`.
 """
 
 from __future__ import annotations
