@@ -95,3 +95,20 @@ def test_particle_character_is_bistability_below_the_threshold(clustered, verdic
     row = rep.claims[-1]
     assert row.claim.endswith("is discontinuous (beta_* = 2.4469)")
     assert row.verdict == verdict and row.foil_passed is (verdict == "fail")
+
+
+def test_zero_crossing_of_a_weighted_line_and_its_standard_error():
+    from attnflow.experiments.noise2026.claims_fluctuations import zero_crossing
+
+    kappa = np.array([0.5, 1.0, 1.4])
+    y = 1 - kappa / 2.0                                   # exact line, zero at 2
+    k, sd = zero_crossing(kappa, y, np.full(3, 0.01))
+    assert k == pytest.approx(2.0, rel=1e-12)
+    # the delta-method error matches the spread of zeros over noisy replicas of the data
+    rng = np.random.default_rng(0)
+    zeros = [zero_crossing(kappa, y + 0.01 * rng.standard_normal(3), np.full(3, 0.01))[0]
+             for _ in range(4000)]
+    assert np.std(zeros) == pytest.approx(sd, rel=0.1)
+    # a point with a larger error counts less
+    k2, _ = zero_crossing(kappa, y + np.array([0.0, 0.0, 0.05]), np.array([0.01, 0.01, 1.0]))
+    assert abs(k2 - 2.0) < 0.01

@@ -289,6 +289,7 @@ VERDICTS: dict[str, list[tuple[str, str]]] = {
         ("particles follow the noisy mean-field PDE", "pass"),
         ("particles are bistable between the fold and kappa_#", "pass"),
         ("fluctuations below the threshold: N E R^2 = 1 / (1 - kappa/kappa_#)", "pass"),
+        ("threshold from the fluctuations (S^1, USA, beta = 1): the zero of", "pass"),
     ],
     "minilm": [
         ("the attnflow heads with the key and value biases (tokens (x, 1) in R^385) reproduce", "pass"),

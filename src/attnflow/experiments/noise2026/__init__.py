@@ -17,7 +17,10 @@ section "Noisy Transformers"). USA and SA with A = V = I. What is reproduced (do
    start against the stable states of the continuation, the threshold where the uniform start
    leaves the O(N^{-1/2}) level, and the character (bistable below kappa_# or not) against beta_*;
 5. particles (:mod:`.claims_particles`): the transient against the PDE, bistability in the
-   hysteresis window, and the susceptibility N E R^2 = 1/(1 - kappa/kappa_#) below the threshold.
+   hysteresis window, and the susceptibility N E R^2 = 1/(1 - kappa/kappa_#) below the threshold;
+6. the threshold from the fluctuations (:mod:`.claims_fluctuations`): the zero of the line
+   1/(N E R^2) = 1 - kappa/kappa_# measured at kappa = 0.25, 0.5, 0.7 kappa_# (USA and SA on S^1,
+   USA on S^2), a particle estimate of kappa_# that needs no run near the critically slow threshold.
 
 Figures: the bifurcation diagrams R(kappa) on S^1 and S^2 (stable solid, unstable dashed, with
 particles), one panel per particle diagram (R against kappa/kappa_#), the phase diagram in
@@ -49,7 +52,14 @@ import numpy as np
 
 from ...theory import critical_beta, noise_threshold
 from ..report import Report, start
-from . import claims_bifurcation, claims_diagram, claims_hysteresis, claims_particles, claims_threshold
+from . import (
+    claims_bifurcation,
+    claims_diagram,
+    claims_fluctuations,
+    claims_hysteresis,
+    claims_particles,
+    claims_threshold,
+)
 from .figures import bifurcation_figure, diagram_figure, hysteresis_figure, phase_figure
 from .settings import MODES, branch
 
@@ -107,6 +117,10 @@ def run(out_dir: Path, quick: bool = False) -> Report:
     parts = claims_particles.add_claims(rep, P, sub)
     walls["particles (transient, bistability, fluctuations)"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    oz = claims_fluctuations.add_claims(rep, P)
+    walls["threshold from the fluctuations"] = time.perf_counter() - t0
+
     rep.data.update({
         "threshold_predicted": [t["predicted"] for t in thresholds],
         "threshold_measured": [t["measured"] for t in thresholds],
@@ -120,6 +134,11 @@ def run(out_dir: Path, quick: bool = False) -> Report:
         "transient_t": parts["transient"]["t"], "transient_R_particles": parts["transient"]["R"],
         "transient_R_pde": parts["transient"]["R_pde"],
     })
+    for res in oz:
+        d, norm, beta = res["case"]
+        tag = f"fluctuations_S{d - 1}_{norm}_beta{beta:g}"
+        rep.data[tag + "_q"], rep.data[tag + "_NER2"] = res["q"], res["chi"]
+        rep.data[tag + "_se"] = res["err"]
     for i, res in enumerate(cases):
         d, norm, beta = res["case"][:3]
         tag = f"diagram{i}_S{d - 1}_{norm}_beta{beta:g}"

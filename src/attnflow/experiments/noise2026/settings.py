@@ -28,6 +28,8 @@ MODES = {
         "diagram_tau": 15.0,
         "n_circle": 4000, "bistable_n": 2000, "bistable_time": 3.0,
         "chi_batch": 16, "chi_n": 500, "chi_time": 20.0,
+        "oz_cases": ((2, "usa", 1.0),), "oz_qs": (0.25, 0.5, 0.7), "oz_span": 12.0,
+        "oz_n": 300, "oz_batch": 24,
     },
     "full": {
         "threshold_cases": ((2, "usa", 0.0), (2, "usa", 1.0), (2, "usa", 3.0), (2, "usa", 5.0),
@@ -49,6 +51,8 @@ MODES = {
         "diagram_tau": 15.0,
         "n_circle": 100000, "bistable_n": 10000, "bistable_time": 10.0,
         "chi_batch": 16, "chi_n": 4000, "chi_time": 160.0,
+        "oz_cases": ((2, "usa", 1.0), (2, "sa", 3.0), (3, "usa", 1.0)), "oz_qs": (0.25, 0.5, 0.7),
+        "oz_span": 40.0, "oz_n": 1000, "oz_batch": 32,
     },
 }
 
