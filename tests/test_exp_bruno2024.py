@@ -90,3 +90,12 @@ def test_label_statistics_of_the_full_mode_rows():
     assert values.tolist() == [3, 4, 5] and freq.tolist() == [7, 22, 3]
     assert frac == pytest.approx(22 / 32)
     assert lo < frac < hi and lo == pytest.approx(0.51, abs=0.01) and hi == pytest.approx(0.82, abs=0.01)
+
+
+def test_mode_competition_on_s2_uses_chi_square_amplitudes():
+    # N a_l^2 ~ chi^2_{2l+1}/(2l+1): less spread than Rayleigh, so k_max wins more often than on S^1
+    # at equal growth-rate ratios; at beta = 5, N = 4000 the value quoted in the gallery is 0.71
+    p3, t3 = mc_win_probability(4000, K=12, d=3)
+    assert p3 == pytest.approx(0.71, abs=0.01) and t3 > 0
+    with pytest.raises(ValueError, match="d = 4"):
+        mc_win_probability(4000, d=4)

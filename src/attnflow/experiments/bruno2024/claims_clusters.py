@@ -131,8 +131,6 @@ def add_s2_claim(report: Report, cfg: Config, runs_s2: list[dict[str, Any]]) -> 
     k_max(BETA, 3)."""
     if not runs_s2:
         return
-    from .s2 import mc_win_probability_s2
-
     leads = [int(r["lead"]) for r in runs_s2]
     km, g, runner, values, freq, frac, (lo, hi) = _label_statistics(BETA, 3, leads)
     n = len(runs_s2)
@@ -146,10 +144,10 @@ def add_s2_claim(report: Report, cfg: Config, runs_s2: list[dict[str, Any]]) -> 
         note=(f"gamma_l (d = 3): gamma_{km} = {g[km]:.3f}, runner-up gamma_{runner} = {g[runner]:.3f} (ratio "
               f"{g[runner] / g[km]:.3f}). Leading degrees "
               f"{ {int(c): int(f) for c, f in zip(values, freq, strict=True)} }; fraction {frac:.2f} (95 % "
-              f"Wilson interval [{lo:.2f}, {hi:.2f}]) against {mc_win_probability_s2(N):.2f} from the linear "
-              "Monte Carlo with chi-square amplitudes of 2 l + 1 degrees of freedom (attnflow.experiments."
-              "bruno2024.s2). [B] state no cluster count for d >= 3; the structure is that of the degree, "
-              "not a number of clusters. Tolerance 0: a degree"),
+              f"Wilson interval [{lo:.2f}, {hi:.2f}]) against {mc_win_probability(N, K=12, d=3)[0]:.2f} from "
+              "the linear Monte Carlo with chi-square amplitudes of 2 l + 1 degrees of freedom (attnflow."
+              "experiments.bruno2024.iid.mc_win_probability, d = 3). [B] state no cluster count for d >= 3; "
+              "the structure is that of the degree, not a number of clusters. Tolerance 0: a degree"),
         foil=runner, foil_note=f"the runner-up degree {runner} (the closest growth rate)"))
 
 

@@ -191,20 +191,27 @@ def spacing_irregularity(centers: np.ndarray) -> float:
 
 
 def mc_win_probability(N: int, beta: float = BETA, K: int = 16, samples: int = 100_000,
-                        seed: int = 0) -> tuple[float, float]:
+                        seed: int = 0, d: int = 2) -> tuple[float, float]:
     """Linear-theory Monte Carlo of mode competition (docs/theory/linear-stability.md#mode-competition),
     and E[t_lin].
 
-    mu_hat_k(0) of N iid uniform tokens is (to leading order) complex Gaussian with
-    E|mu_hat_k|^2 = 1/N (Rayleigh amplitudes); mode k reaches THRESHOLD at
-    ln(THRESHOLD / |mu_hat_k(0)|) / gamma_k; the winner is the first one. Returns
-    (P(winner = k_max), mean of the winning time).
+    d = 2: mu_hat_k(0) of N iid uniform tokens is (to leading order) complex Gaussian with
+    E|mu_hat_k|^2 = 1/N (Rayleigh amplitudes). d = 3: N a_l^2 is a chi-square with 2 l + 1 degrees
+    of freedom divided by 2 l + 1 (:mod:`.s2`). Mode k reaches THRESHOLD at
+    ln(THRESHOLD / amplitude_k(0)) / gamma_k; the winner is the first one. Returns
+    (P(winner = k_max(beta, d)), mean of the winning time).
     """
-    g = theory.growth_rates(beta, 2, K)[1:]
+    if d not in (2, 3):
+        raise ValueError(f"d = {d!r}: the mode-competition model is written for d = 2 and d = 3")
+    g = theory.growth_rates(beta, d, K)[1:]
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((samples, K)) + 1j * rng.standard_normal((samples, K))
-    amp = np.abs(z) / math.sqrt(2 * N)
+    if d == 2:
+        z = rng.standard_normal((samples, K)) + 1j * rng.standard_normal((samples, K))
+        amp = np.abs(z) / math.sqrt(2 * N)
+    else:
+        dof = 2 * np.arange(1, K + 1) + 1
+        amp = np.sqrt(rng.chisquare(dof, (samples, K)) / dof / N)
     times = np.log(THRESHOLD / amp) / g
     win = np.argmin(times, axis=1) + 1
-    return float(np.mean(win == theory.k_max(beta, 2))), float(times.min(axis=1).mean())
+    return float(np.mean(win == theory.k_max(beta, d))), float(times.min(axis=1).mean())
 

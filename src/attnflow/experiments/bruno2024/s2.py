@@ -9,7 +9,8 @@ e^{gamma_l t}; the leading degree is the first to reach THRESHOLD.
 Mode competition (derived as on S^1, docs/theory/linear-stability.md#mode-competition): N a_l^2 is
 the mean of 2 l + 1 squared Gaussian coordinates (the degree-l harmonics), i.e. chi-square with
 2 l + 1 degrees of freedom divided by 2 l + 1, so the initial amplitudes vary less than the
-Rayleigh amplitudes of S^1 (2 degrees of freedom) and k_max wins more often at the same N.
+Rayleigh amplitudes of S^1 (2 degrees of freedom) and k_max wins more often at the same N
+(:func:`~.iid.mc_win_probability` with d = 3).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ...integrate import simulate
 from ...model import AttentionModel
 from .settings import BETA, IID_DT, THRESHOLD
 
-__all__ = ["mc_win_probability_s2", "s2_run"]
+__all__ = ["s2_run"]
 
 #: degrees tracked
 S2_K = 8
@@ -47,14 +48,3 @@ def s2_run(N: int, seed: int, beta: float = BETA, dt: float = IID_DT) -> dict[st
     lead = int(np.argmax(amps[hit[0]])) + 1 if hit.size else 0
     return {"N": N, "seed": seed, "lead": lead, "t": float(saves[hit[0]]) if hit.size else math.nan,
             "backend": sol.metadata["backend"]}
-
-
-def mc_win_probability_s2(N: int, beta: float = BETA, K: int = 12, samples: int = 100_000,
-                          seed: int = 0) -> float:
-    """P(k_max is the first degree to reach THRESHOLD) in the linear model of the module docstring."""
-    g = theory.growth_rates(beta, 3, K)[1:]
-    rng = np.random.default_rng(seed)
-    dof = 2 * np.arange(1, K + 1) + 1
-    amp = np.sqrt(rng.chisquare(dof, (samples, K)) / dof / N)
-    times = np.log(THRESHOLD / amp) / g
-    return float(np.mean(np.argmin(times, axis=1) + 1 == theory.k_max(beta, 3)))

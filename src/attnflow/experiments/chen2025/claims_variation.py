@@ -34,11 +34,12 @@ import numpy as np
 
 from ... import sphere
 from ...backends import velocity
+from ...manifolds import Sphere
 from ...model import AttentionModel
 from ..report import Report, check
 from .settings import Settings
 
-__all__ = ["add_claims", "energy", "first_variation", "geodesic", "second_variation"]
+__all__ = ["add_claims", "energy", "first_variation", "second_variation"]
 
 #: a kernel as (phi, phi', phi'')
 Kernel = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray],
@@ -59,13 +60,6 @@ def _kernels() -> dict[str, Kernel]:
             lambda s, b=beta: b * np.exp(b * s))
     out["s^3/3 + s^2/2"] = (lambda s: s**3 / 3 + s**2 / 2, lambda s: s**2 + s, lambda s: 2 * s + 1)
     return out
-
-
-def geodesic(x: np.ndarray, v: np.ndarray, t: float) -> np.ndarray:
-    """Points exp_{x_i}(t v_i) on the sphere, shapes (n, d); v tangent at x (rows with v = 0 stay)."""
-    nv = np.linalg.norm(v, axis=1, keepdims=True)
-    safe = np.where(nv > 0, nv, 1.0)
-    return np.cos(t * nv) * x + np.sin(t * nv) * v / safe
 
 
 def energy(phi: Callable[[np.ndarray], np.ndarray], x: np.ndarray, w: np.ndarray) -> float:
@@ -115,7 +109,7 @@ def add_claims(rep: Report, cfg: Settings, out: Path) -> dict:
     err1, foil1, err2, foil2 = [], [], [], []
     for _, _, kernel, x, v, w in _cases():
         def e_along(t: float, x=x, v=v, w=w, phi=kernel[0]) -> float:
-            return energy(phi, geodesic(x, v, t), w)
+            return energy(phi, Sphere(x.shape[1]).exp(x, t * v), w)
 
         m1, m2 = _fd(e_along, 1), _fd(e_along, 2)
         p1, p2 = first_variation(kernel, x, v, w), second_variation(kernel, x, v, w)
